@@ -1,0 +1,3 @@
+from wirelab.cli import main
+
+raise SystemExit(main())
