@@ -6,8 +6,7 @@ big-endian 16-bit words (an odd final byte is padded with a zero byte on the rig
 Speed without a Python loop over words: since 2**16 ≡ 1 (mod 0xFFFF), a big-endian integer made of
 16-bit words is congruent, modulo 0xFFFF, to the sum of its words. So ``int.from_bytes(data) % 0xFFFF``
 *is* the end-around-carry sum, computed in C. Splitting long data into four even-aligned pieces and
-adding their integers before the single ``%`` keeps the slow per-digit division short (measured:
-≈1.6 µs for 1500 bytes instead of ≈2.4 µs with one piece).
+adding their integers before the single ``%`` keeps the slow per-digit division short.
 
 One subtlety of one's complement arithmetic: a non-zero sum is never +0, so a sum ≡ 0 (mod 0xFFFF) of
 data that is not all zeros is 0xFFFF ("negative zero"). :func:`ones_complement_sum` returns exactly
@@ -18,39 +17,65 @@ from __future__ import annotations
 
 _from_bytes = int.from_bytes
 
-# Below this many bytes one piece is cheapest; above it, four pieces.
-_SPLIT_THRESHOLD = 128
+# How many pieces are cheapest depends on the length (measured on CPython 3.11: one piece up to
+# ~200 octets, two up to ~800, four beyond; 544 octets: 0.92 -> 0.78 µs, 1500: 2.40 -> 1.65 µs).
+_ONE_PIECE_MAX = 192
+_TWO_PIECES_MAX = 768
 
 
-def ones_complement_sum(data: bytes | bytearray | memoryview, initial: int = 0) -> int:
-    """The folded 16-bit one's complement sum of ``data`` plus ``initial``.
+def word_sum(data: bytes | bytearray | memoryview, initial: int = 0) -> int:
+    """An integer congruent (mod 0xFFFF) to the one's complement sum of ``data`` plus ``initial``.
 
-    ``initial`` is any non-negative integer already congruent to a partial sum (for example a
-    pseudo-header sum from :func:`pseudo_header_sum`); it need not be folded.
+    Not folded: parsers test it directly with :func:`sum_verifies`, folding is :func:`fold`.
+    ``initial`` is any non-negative partial sum (a pseudo-header, another piece of the message).
     """
     length = len(data)
-    if length <= _SPLIT_THRESHOLD:
+    if length <= _ONE_PIECE_MAX:
         total = _from_bytes(data, "big")
         if length & 1:
             total <<= 8  # pad the odd final byte with a zero on the right
-    else:
-        quarter = (length >> 3) << 1  # an even quarter keeps every piece word-aligned
-        half = quarter << 1
-        three = half + quarter
-        last = _from_bytes(data[three:], "big")
+        return total + initial
+    if length <= _TWO_PIECES_MAX:
+        half = (length >> 2) << 1  # even, so both pieces are word-aligned
+        last = _from_bytes(data[half:], "big")
         if length & 1:
             last <<= 8
-        total = (
-            _from_bytes(data[:quarter], "big")
-            + _from_bytes(data[quarter:half], "big")
-            + _from_bytes(data[half:three], "big")
-            + last
-        )
-    total += initial
+        return _from_bytes(data[:half], "big") + last + initial
+    quarter = (length >> 3) << 1
+    half = quarter << 1
+    three = half + quarter
+    last = _from_bytes(data[three:], "big")
+    if length & 1:
+        last <<= 8
+    return (
+        _from_bytes(data[:quarter], "big")
+        + _from_bytes(data[quarter:half], "big")
+        + _from_bytes(data[half:three], "big")
+        + last
+        + initial
+    )
+
+
+def fold(total: int) -> int:
+    """Fold a :func:`word_sum` to 16 bits with end-around carry (a non-zero sum never folds to +0)."""
     folded = total % 0xFFFF
     if folded == 0 and total:
         return 0xFFFF
     return folded
+
+
+def sum_verifies(total: int) -> bool:
+    """True when a :func:`word_sum` over a message *including* its checksum field says "intact".
+
+    RFC 1071: the receiver's sum over data and checksum is all ones (0xFFFF), i.e. congruent to 0
+    but not zero itself. The test is inlined in the hot parsers as ``total % 0xFFFF or not total``.
+    """
+    return total != 0 and total % 0xFFFF == 0
+
+
+def ones_complement_sum(data: bytes | bytearray | memoryview, initial: int = 0) -> int:
+    """The folded 16-bit one's complement sum of ``data`` plus ``initial``, as RFC 1071's loop gives."""
+    return fold(word_sum(data, initial))
 
 
 def internet_checksum(data: bytes | bytearray | memoryview, initial: int = 0) -> int:
@@ -58,7 +83,7 @@ def internet_checksum(data: bytes | bytearray | memoryview, initial: int = 0) ->
 
     Verifying: the checksum computed over data that includes a correct checksum field is 0.
     """
-    return ~ones_complement_sum(data, initial) & 0xFFFF
+    return ~fold(word_sum(data, initial)) & 0xFFFF
 
 
 def pseudo_header_sum(src: int, dst: int, protocol: int, length: int) -> int:

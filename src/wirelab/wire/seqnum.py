@@ -31,7 +31,7 @@ class SeqNum(int):
 
     __radd__ = __add__
 
-    def __sub__(self, other: int) -> int:  # type: ignore[override]
+    def __sub__(self, other: int) -> int:
         if isinstance(other, SeqNum):
             diff = (int(self) - int(other)) & _MASK
             return diff - MODULUS if diff >= _HALF else diff
@@ -41,16 +41,16 @@ class SeqNum(int):
         diff = (int(self) - (int(other) & _MASK)) & _MASK
         return diff - MODULUS if diff >= _HALF else diff
 
-    def __lt__(self, other: int) -> bool:  # type: ignore[override]
+    def __lt__(self, other: int) -> bool:
         return self._signed(other) < 0
 
-    def __le__(self, other: int) -> bool:  # type: ignore[override]
+    def __le__(self, other: int) -> bool:
         return self._signed(other) <= 0
 
-    def __gt__(self, other: int) -> bool:  # type: ignore[override]
+    def __gt__(self, other: int) -> bool:
         return self._signed(other) > 0
 
-    def __ge__(self, other: int) -> bool:  # type: ignore[override]
+    def __ge__(self, other: int) -> bool:
         return self._signed(other) >= 0
 
     def __repr__(self) -> str:
