@@ -24,6 +24,7 @@ receiver cannot tell padding from payload, which is why IPv4 carries its own tot
 from __future__ import annotations
 
 import enum
+import functools
 import struct
 from typing import Final, NamedTuple
 
@@ -83,26 +84,10 @@ class EthernetHeader(NamedTuple):
     @staticmethod
     def parse(frame: bytes) -> tuple[EthernetHeader, bytes]:
         """Split a frame into its header and payload (padding included: the frame cannot tell)."""
-        try:
-            dst, src, ethertype = _ADDRESSES.unpack_from(frame)
-        except struct.error:  # cheaper than a length test on every frame: try costs nothing in 3.11
-            raise MalformedPacket(_PROTOCOL, Malformation.TRUNCATED, f"{len(frame)} octets < {HEADER_LEN}") from None
-        vlan = None
-        offset = HEADER_LEN
-        if ethertype == _TPID_8021Q:
-            if len(frame) < VLAN_HEADER_LEN:
-                raise MalformedPacket(_PROTOCOL, Malformation.TRUNCATED, "802.1Q tag cut short")
-            tci, ethertype = _TAG.unpack_from(frame, HEADER_LEN)
-            vlan = VlanTag(tci & 0x0FFF, tci >> 13, bool(tci & 0x1000))
-            offset = VLAN_HEADER_LEN
-        if ethertype < MIN_ETHERTYPE:
-            raise MalformedPacket(
-                _PROTOCOL, Malformation.UNSUPPORTED, f"802.3 length field {ethertype}, not Ethernet II"
-            )
-        header = _new(
-            EthernetHeader, (mac_from_packed(dst), mac_from_packed(src), _ETHERTYPES.get(ethertype, ethertype), vlan)
-        )
-        return header, frame[offset:]
+        header = _untagged_header(frame[:HEADER_LEN])
+        if header is not None:
+            return header, frame[HEADER_LEN:]
+        return _tagged_header(frame), frame[VLAN_HEADER_LEN:]
 
     def emit(self, payload: bytes, *, pad: bool = True) -> bytes:
         """The frame's bytes; padded with zeros to 60 octets as a NIC does, unless ``pad=False``."""
@@ -118,6 +103,37 @@ class EthernetHeader(NamedTuple):
         if pad and len(frame) < MIN_FRAME_LEN:
             frame += bytes(MIN_FRAME_LEN - len(frame))
         return frame
+
+
+@functools.lru_cache(maxsize=4096)
+def _untagged_header(head: bytes) -> EthernetHeader | None:
+    """The header of an untagged frame; ``None`` when an 802.1Q tag follows.
+
+    Interned: every frame of a conversation carries the same 14 octets, and the value is immutable, so
+    a flow pays for decoding its header once (bounded, least recently used first out).
+    """
+    try:
+        dst, src, ethertype = _ADDRESSES.unpack(head)
+    except struct.error:
+        raise MalformedPacket(_PROTOCOL, Malformation.TRUNCATED, f"{len(head)} octets < {HEADER_LEN}") from None
+    if ethertype == _TPID_8021Q:
+        return None
+    if ethertype < MIN_ETHERTYPE:
+        raise MalformedPacket(_PROTOCOL, Malformation.UNSUPPORTED, f"802.3 length field {ethertype}, not Ethernet II")
+    return _new(
+        EthernetHeader, (mac_from_packed(dst), mac_from_packed(src), _ETHERTYPES.get(ethertype, ethertype), None)
+    )
+
+
+def _tagged_header(frame: bytes) -> EthernetHeader:
+    if len(frame) < VLAN_HEADER_LEN:
+        raise MalformedPacket(_PROTOCOL, Malformation.TRUNCATED, "802.1Q tag cut short")
+    dst, src, _tpid = _ADDRESSES.unpack_from(frame)
+    tci, ethertype = _TAG.unpack_from(frame, HEADER_LEN)
+    if ethertype < MIN_ETHERTYPE:
+        raise MalformedPacket(_PROTOCOL, Malformation.UNSUPPORTED, f"802.3 length field {ethertype}, not Ethernet II")
+    vlan = VlanTag(tci & 0x0FFF, tci >> 13, bool(tci & 0x1000))
+    return EthernetHeader(mac_from_packed(dst), mac_from_packed(src), _ETHERTYPES.get(ethertype, ethertype), vlan)
 
 
 class EthernetFrame:

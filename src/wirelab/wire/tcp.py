@@ -64,6 +64,7 @@ PROTOCOL_NUMBER: Final = 6
 
 _FIXED = struct.Struct("!HHIIBBHHH")
 _TIMESTAMPS = struct.Struct("!II")
+_FIXED_NOP_NOP_TIMESTAMPS = struct.Struct("!HHIIBBHHH4xII")
 _PROTOCOL = "tcp"
 _new = tuple.__new__  # parsers build their NamedTuple values without the Python-level __new__
 
@@ -289,12 +290,21 @@ class TcpHeader(NamedTuple):
     ) -> tuple[TcpHeader, bytes]:
         """Parse a segment (its IP payload); ``src`` and ``dst`` make the checksum's pseudo-header."""
         length = len(segment)
-        try:
-            src_port, dst_port, seq, ack, offset_reserved, flags, window, _checksum, urgent = _FIXED.unpack_from(
-                segment
+        options: tuple[TcpOption, ...]
+        if segment[20:24] == _NOP_NOP_TIMESTAMPS and length >= 32 and segment[12] >> 4 == 8:
+            # Linux's layout on every segment after the SYN (NOP, NOP, timestamps): one unpack, no loop.
+            src_port, dst_port, seq, ack, offset_reserved, flags, window, _checksum, urgent, tsval, tsecr = (
+                _FIXED_NOP_NOP_TIMESTAMPS.unpack_from(segment)
             )
-        except struct.error:
-            raise MalformedPacket(_PROTOCOL, Malformation.TRUNCATED, f"{length} octets < 20") from None
+            options = (NOP, NOP, _new(Timestamps, (tsval, tsecr, 8)))
+        else:
+            try:
+                src_port, dst_port, seq, ack, offset_reserved, flags, window, _checksum, urgent = _FIXED.unpack_from(
+                    segment
+                )
+            except struct.error:
+                raise MalformedPacket(_PROTOCOL, Malformation.TRUNCATED, f"{length} octets < 20") from None
+            options = ()
         header_len = (offset_reserved >> 4) << 2
         if header_len < MIN_HEADER_LEN:
             raise MalformedPacket(_PROTOCOL, Malformation.BAD_LENGTH, f"data offset {header_len // 4} < 5")
@@ -304,11 +314,7 @@ class TcpHeader(NamedTuple):
             segment_sum = word_sum(segment, address_value(src) + address_value(dst) + PROTOCOL_NUMBER + length)
             if segment_sum % 0xFFFF or not segment_sum:  # checksum.sum_verifies, inlined
                 raise MalformedPacket(_PROTOCOL, Malformation.BAD_CHECKSUM, "segment checksum")
-        if header_len == MIN_HEADER_LEN:
-            options: tuple[TcpOption, ...] = ()
-        elif header_len == 32 and segment[20:24] == _NOP_NOP_TIMESTAMPS:  # Linux's usual layout, no loop
-            options = (NOP, NOP, _new(Timestamps, (*_TIMESTAMPS.unpack_from(segment, 24), 8)))
-        else:
+        if header_len > MIN_HEADER_LEN and not options:
             options = parse_options(segment[MIN_HEADER_LEN:header_len])
         header = _new(
             TcpHeader,

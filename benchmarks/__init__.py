@@ -1,0 +1,1 @@
+"""wirelab's benchmarks: each measures wirelab against the peers it names, in the same run."""
