@@ -1,0 +1,283 @@
+"""Ports and full-duplex point-to-point links (layer 1).
+
+A link joins two ports; each direction is its own :class:`Channel` with a transmitter that
+serialises one frame at a time at the link's rate, a bounded transmit queue (tail drop), the
+propagation delay, an MTU, and seeded impairments. Serialisation counts what Ethernet really puts on
+the wire for each frame: the frame, its 4-octet FCS, the 8-octet preamble and the 12-octet
+inter-frame gap (IEEE 802.3), so 1 Gbit/s carries at most 81,274 full-size frames a second, as real
+Ethernet does.
+
+Corruption flips exactly one bit. Real Ethernet's FCS (CRC-32) catches every single-bit error, so by
+default the receiving NIC drops a corrupted frame ("bad FCS") and nothing corrupted is delivered. With
+``corrupt_past_fcs`` the flip happens *after* the FCS check (a faulty NIC or switch memory): it lands
+in bytes an Internet checksum covers, so IP, ICMP, UDP or TCP must catch it — a single-bit error
+always changes a one's complement sum.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Final, Protocol
+
+from wirelab.trace import Counters, Layer, Trace
+
+if TYPE_CHECKING:
+    from wirelab.sim.engine import Simulator
+
+ETHERNET_OVERHEAD_OCTETS: Final = 4 + 8 + 12  # FCS, preamble + SFD, inter-frame gap
+MIN_FRAME_OCTETS: Final = 60  # without FCS
+ETHERNET_HEADER_OCTETS: Final = 14
+VLAN_TAG_OCTETS: Final = 4
+
+
+class Node(Protocol):
+    """Anything with ports: a host's or router's interfaces, a switch."""
+
+    name: str
+
+    def receive(self, port: Port, frame: bytes) -> None: ...
+
+
+class Port:
+    """One connector of a node. Frames sent on it go into the link's channel away from this port."""
+
+    __slots__ = ("channel", "index", "name", "node", "taps")
+
+    def __init__(self, node: Node, index: int, name: str | None = None) -> None:
+        self.node = node
+        self.index = index
+        self.name = name or f"{node.name}:{index}"
+        self.channel: Channel | None = None  # set when a link is attached
+        self.taps: list[Callable[[int, bytes], None]] = []
+
+    @property
+    def connected(self) -> bool:
+        return self.channel is not None
+
+    def send(self, frame: bytes) -> bool:
+        """Hand a frame to the link; False when it was not accepted (unplugged, queue full, too big)."""
+        channel = self.channel
+        if channel is None:
+            return False
+        return channel.transmit(frame)
+
+    def __repr__(self) -> str:
+        return f"Port({self.name})"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelConfig:
+    """The properties of one direction of a link."""
+
+    rate: int = 1_000_000_000  # bits per second
+    delay: int = 0  # propagation, nanoseconds
+    mtu: int = 1500  # largest IP packet (frame payload) the link takes
+    queue_frames: int = 1000  # transmit queue, like Linux's default txqueuelen
+    loss: float = 0.0
+    duplicate: float = 0.0
+    reorder: float = 0.0  # probability that a frame is held back by ``reorder_delay``
+    reorder_delay: int = 1_000_000
+    corrupt: float = 0.0
+    corrupt_past_fcs: bool = False
+
+    def with_changes(self, **changes: object) -> ChannelConfig:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+class Channel:
+    """One direction of a link: a transmitter, its queue, the wire, and the receiving port."""
+
+    def __init__(
+        self,
+        sim: Simulator,
+        source: Port,
+        destination: Port,
+        config: ChannelConfig,
+        trace: Trace,
+        counters: Counters,
+    ) -> None:
+        self.sim = sim
+        self.source = source
+        self.destination = destination
+        self.name = f"{source.name}->{destination.name}"
+        self.trace = trace
+        self.counters = counters
+        self.up = True
+        self.random: random.Random = sim.random(f"channel {self.name}")
+        self._in_flight: deque[int] = deque()  # finish times of frames queued or being serialised
+        self._busy_until = 0
+        self.configure(config)
+
+    def configure(self, config: ChannelConfig) -> None:
+        if config.rate <= 0 or config.delay < 0 or config.mtu < 68 or config.queue_frames < 1:
+            raise ValueError(f"{self.name}: impossible link settings {config}")
+        self.config = config
+        self._impaired = bool(config.loss or config.duplicate or config.reorder or config.corrupt)
+
+    def serialisation_time(self, octets: int) -> int:
+        """Nanoseconds to put a frame of ``octets`` (without FCS) on the wire, overhead included."""
+        bits = (max(octets, MIN_FRAME_OCTETS) + ETHERNET_OVERHEAD_OCTETS) * 8
+        return -(-bits * 1_000_000_000 // self.config.rate)
+
+    def transmit(self, frame: bytes) -> bool:
+        sim = self.sim
+        now = sim.now
+        config = self.config
+        counters = self.counters
+        if not self.up:
+            return self._drop(frame, "link-down")
+        payload = len(frame) - ETHERNET_HEADER_OCTETS
+        if payload > config.mtu and not (
+            payload - VLAN_TAG_OCTETS <= config.mtu and frame[12:14] == b"\x81\x00"
+        ):
+            return self._drop(frame, "oversize", mtu=config.mtu, size=payload)
+        in_flight = self._in_flight
+        while in_flight and in_flight[0] <= now:
+            in_flight.popleft()
+        if len(in_flight) >= config.queue_frames:
+            return self._drop(frame, "queue-full", queued=len(in_flight))
+        start = self._busy_until if self._busy_until > now else now
+        finish = start + self.serialisation_time(len(frame))
+        self._busy_until = finish
+        in_flight.append(finish)
+        counters["link.tx.frames"] += 1
+        counters["link.tx.octets"] += len(frame)
+        for tap in self.source.taps:
+            tap(start, frame)
+        arrival = finish + config.delay
+        if not self._impaired:
+            sim.post(arrival, self._deliver, frame)
+            return True
+        return self._impair(frame, arrival)
+
+    def _impair(self, frame: bytes, arrival: int) -> bool:
+        config = self.config
+        rng = self.random
+        if config.loss and rng.random() < config.loss:
+            self.counters["link.lost"] += 1
+            if self.trace.enabled:
+                self.trace.emit(self.sim.now, self.name, Layer.PHYSICAL, "link.lost", channel=self.name)
+            return True  # the transmitter sent it; the wire lost it
+        if config.reorder and rng.random() < config.reorder:
+            arrival += config.reorder_delay
+            self.counters["link.reordered"] += 1
+        deliver = self._deliver
+        if config.corrupt and rng.random() < config.corrupt:
+            frame, good_fcs = self._flip_one_bit(frame, rng)
+            self.counters["link.corrupted"] += 1
+            if not good_fcs:
+                deliver = self._deliver_bad_fcs
+            if self.trace.enabled:
+                self.trace.emit(
+                    self.sim.now, self.name, Layer.PHYSICAL, "link.corrupted", channel=self.name, past_fcs=good_fcs
+                )
+        self.sim.post(arrival, deliver, frame)
+        if config.duplicate and rng.random() < config.duplicate:
+            self.counters["link.duplicated"] += 1
+            self.sim.post(arrival, deliver, frame)
+        return True
+
+    def _flip_one_bit(self, frame: bytes, rng: random.Random) -> tuple[bytes, bool]:
+        """Flip one bit; returns the frame and whether its FCS still looks good (past-FCS mode)."""
+        start, end = 0, len(frame)
+        past_fcs = False
+        if self.config.corrupt_past_fcs:
+            covered = _checksum_covered_span(frame)
+            if covered is not None:
+                start, end = covered
+                past_fcs = True
+        bit = rng.randrange((end - start) * 8)
+        mutable = bytearray(frame)
+        mutable[start + bit // 8] ^= 0x80 >> (bit % 8)
+        return bytes(mutable), past_fcs
+
+    def _deliver(self, frame: bytes) -> None:
+        destination = self.destination
+        self.counters["link.rx.frames"] += 1
+        for tap in destination.taps:
+            tap(self.sim.now, frame)
+        destination.node.receive(destination, frame)
+
+    def _deliver_bad_fcs(self, frame: bytes) -> None:
+        """The NIC computes the CRC-32, finds it wrong and discards the frame (IEEE 802.3 §3.2.9)."""
+        for tap in self.destination.taps:
+            tap(self.sim.now, frame)
+        self.counters["link.rx.bad-fcs"] += 1
+        if self.trace.enabled:
+            self.trace.emit(
+                self.sim.now, self.destination.name, Layer.PHYSICAL, "link.bad-fcs", port=self.destination.name
+            )
+
+    def _drop(self, frame: bytes, reason: str, **fields: object) -> bool:
+        self.counters[f"link.drop.{reason}"] += 1
+        if self.trace.enabled:
+            self.trace.emit(
+                self.sim.now, self.source.name, Layer.PHYSICAL, f"link.drop.{reason}", channel=self.name, **fields
+            )
+        return False
+
+
+def _checksum_covered_span(frame: bytes) -> tuple[int, int] | None:
+    """Octets of an IPv4 frame covered by an Internet checksum, or None if not an IPv4 frame.
+
+    The IP header is covered by its own checksum; a TCP, ICMP or checksummed UDP payload by the
+    transport checksum. (UDP with checksum 0 is covered only in its IP header.)
+    """
+    offset = ETHERNET_HEADER_OCTETS
+    ethertype = frame[12:14]
+    if ethertype == b"\x81\x00":
+        offset += VLAN_TAG_OCTETS
+        ethertype = frame[16:18]
+    if ethertype != b"\x08\x00" or len(frame) < offset + 20:
+        return None
+    header_len = (frame[offset] & 0x0F) * 4
+    total = int.from_bytes(frame[offset + 2 : offset + 4], "big")
+    if header_len < 20 or total < header_len or offset + total > len(frame):
+        return None
+    protocol = frame[offset + 9]
+    fragment = int.from_bytes(frame[offset + 6 : offset + 8], "big") & 0x3FFF
+    end = offset + header_len
+    if not fragment and protocol in (1, 6, 17):
+        udp_unchecked = protocol == 17 and frame[end + 6 : end + 8] == b"\x00\x00"
+        if not udp_unchecked:
+            end = offset + total
+    return offset, end
+
+
+class Link:
+    """A full-duplex cable between two ports: two independent channels."""
+
+    def __init__(
+        self,
+        sim: Simulator,
+        a: Port,
+        b: Port,
+        trace: Trace,
+        counters: Counters,
+        config: ChannelConfig | None = None,
+        config_back: ChannelConfig | None = None,
+    ) -> None:
+        if a.connected or b.connected:
+            raise ValueError(f"port already connected: {a if a.connected else b}")
+        if a.node is b.node:
+            raise ValueError(f"a link from {a.node.name} to itself")
+        forward = config or ChannelConfig()
+        self.a, self.b = a, b
+        self.name = f"{a.name}<->{b.name}"
+        self.forward = Channel(sim, a, b, forward, trace, counters)
+        self.backward = Channel(sim, b, a, config_back or forward, trace, counters)
+        a.channel = self.forward
+        b.channel = self.backward
+
+    def set_up(self, up: bool) -> None:
+        self.forward.up = self.backward.up = up
+
+    def channel_from(self, port: Port) -> Channel:
+        if port is self.a:
+            return self.forward
+        if port is self.b:
+            return self.backward
+        raise ValueError(f"{port} is not an end of {self.name}")
