@@ -130,9 +130,7 @@ class Channel:
         if not self.up:
             return self._drop(frame, "link-down")
         payload = len(frame) - ETHERNET_HEADER_OCTETS
-        if payload > config.mtu and not (
-            payload - VLAN_TAG_OCTETS <= config.mtu and frame[12:14] == b"\x81\x00"
-        ):
+        if payload > config.mtu and not (payload - VLAN_TAG_OCTETS <= config.mtu and frame[12:14] == b"\x81\x00"):
             return self._drop(frame, "oversize", mtu=config.mtu, size=payload)
         in_flight = self._in_flight
         while in_flight and in_flight[0] <= now:

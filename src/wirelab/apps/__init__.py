@@ -1,0 +1,1 @@
+"""Applications that run on a node: ``ping`` and ``traceroute``, printing what Linux's would."""

@@ -1,0 +1,96 @@
+"""The routing table: connected and static routes, longest-prefix match (RFC 1812 §5.2.4.3).
+
+The course's rule — "my IP AND mask equals the target's IP AND mask: same LAN, deliver directly;
+otherwise, send to the gateway" — is this table with one connected route per interface and a
+default route: :func:`explain_and` spells out the arithmetic for traces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from wirelab.wire.ipaddr import address_value
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    network: IPv4Network
+    interface: int  # index of the outgoing interface
+    gateway: IPv4Address | None = None  # None: the destination is on the link (connected)
+    source: str = "static"  # "connected" or "static"
+    metric: int = 0
+
+    @property
+    def is_default(self) -> bool:
+        return self.network.prefixlen == 0
+
+    def __str__(self) -> str:
+        via = f"via {self.gateway}" if self.gateway else "directly connected"
+        return f"{self.network} {via}, interface {self.interface} ({self.source})"
+
+
+class RoutingTable:
+    """Routes indexed by prefix length; lookups try the longest prefixes first."""
+
+    def __init__(self) -> None:
+        self._by_length: dict[int, dict[int, Route]] = {}
+        self._lengths: list[int] = []  # prefix lengths in use, longest first
+
+    def add(self, route: Route) -> None:
+        table = self._by_length.setdefault(route.network.prefixlen, {})
+        key = int(route.network.network_address)
+        existing = table.get(key)
+        if existing is None or route.metric < existing.metric:
+            table[key] = route
+        self._lengths = sorted(self._by_length, reverse=True)
+
+    def remove(self, network: IPv4Network) -> None:
+        table = self._by_length.get(network.prefixlen, {})
+        table.pop(int(network.network_address), None)
+        if not table:
+            self._by_length.pop(network.prefixlen, None)
+        self._lengths = sorted(self._by_length, reverse=True)
+
+    def lookup(self, destination: IPv4Address) -> Route | None:
+        """The route with the longest prefix that contains ``destination``."""
+        value = address_value(destination)
+        for length in self._lengths:
+            mask = (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF
+            route = self._by_length[length].get(value & mask)
+            if route is not None:
+                return route
+        return None
+
+    def routes(self) -> list[Route]:
+        return [route for length in self._lengths for route in self._by_length[length].values()]
+
+    def render(self) -> str:
+        """Like ``ip route``: one route per line, longest prefix first."""
+        lines = []
+        for route in self.routes():
+            target = "default" if route.is_default else str(route.network)
+            via = f" via {route.gateway}" if route.gateway else " scope link"
+            lines.append(f"{target}{via} dev if{route.interface} proto {route.source}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class AndExplanation:
+    """The course's arithmetic for one decision: both addresses AND the mask."""
+
+    mine: IPv4Address
+    target: IPv4Address
+    mask: IPv4Address
+    my_network: IPv4Address
+    target_network: IPv4Address
+
+    @property
+    def same_network(self) -> bool:
+        return self.my_network == self.target_network
+
+
+def explain_and(interface: IPv4Interface, target: IPv4Address) -> AndExplanation:
+    mask = interface.network.netmask
+    target_network = IPv4Address(int(target) & int(mask))
+    return AndExplanation(interface.ip, target, mask, interface.network.network_address, target_network)
