@@ -67,7 +67,7 @@ class Ping:
         interval: str | int = "1s",
         size: int = 56,
         ttl: int | None = None,
-        wait: str | int = "2s",
+        wait: str | int | None = None,
         start: str | int = 0,
     ) -> None:
         if count < 1 or size < _TIMESTAMP.size:
@@ -76,6 +76,7 @@ class Ping:
         self.target = target
         self.count = count
         self.interval = parse_time(interval, "ping interval") if isinstance(interval, str) else interval
+        # iputils: after the last request, linger 2 x the longest RTT seen, or 10 s if none came back.
         self.wait = parse_time(wait, "ping wait") if isinstance(wait, str) else wait
         self.size = size
         self.ttl = ttl
@@ -114,8 +115,10 @@ class Ping:
             self.lines.append(f"ping: sendmsg: {error}")
         if sequence < self.count:
             sim.call_later(self.interval, self._send, sequence + 1)
-        else:
+        elif self.wait is not None:
             sim.call_later(self.wait, self._finish)
+        else:
+            sim.call_later(2 * max(self.rtts) if self.rtts else 10 * 1_000_000_000, self._finish)
 
     def _on_icmp(self, header: Ipv4Header, message: IcmpMessage, now: int) -> None:
         if self.done:

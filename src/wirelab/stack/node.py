@@ -103,7 +103,7 @@ class IpNode:
     ) -> None:
         self.name = name
         self.forwarding = forwarding
-        self.trace = trace or Trace(enabled=False)
+        self.trace = trace if trace is not None else Trace(enabled=False)
         self.counters = counters if counters is not None else Counters()
         self.rng = rng or random.Random(0)
         self.default_ttl = default_ttl
