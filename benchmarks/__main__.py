@@ -9,6 +9,7 @@ import sys
 
 BENCHMARKS = {
     "codec": "benchmarks.codec",
+    "sim": "benchmarks.sim",
 }
 
 
