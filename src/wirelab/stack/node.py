@@ -29,7 +29,7 @@ from wirelab.wire.arp import ArpOperation, ArpPacket
 from wirelab.wire.errors import MalformedPacket
 from wirelab.wire.ethernet import EthernetHeader, EtherType
 from wirelab.wire.icmpv4 import IcmpMessage, IcmpType, TimeExceededCode, UnreachableCode
-from wirelab.wire.ipaddr import LIMITED_BROADCAST, UNSPECIFIED, address_value
+from wirelab.wire.ipaddr import LIMITED_BROADCAST, UNSPECIFIED, address_value, ipv4_from_packed
 from wirelab.wire.ipv4 import DEFAULT_TTL, IpProtocol, Ipv4Header, Ipv4Packet, fragment
 from wirelab.wire.mac import BROADCAST, MacAddress
 from wirelab.wire.tcp import TcpFlags, TcpHeader
@@ -210,11 +210,19 @@ class IpNode:
         if not interface.up:
             counters["eth.drop.interface-down"] += 1
             return
+        if len(frame) < 14:
+            counters["ethernet.drop.truncated"] += 1
+            self._event(
+                Layer.LINK, "drop.malformed", protocol="ethernet", reason="truncated", detail=f"{len(frame)} octets"
+            )
+            return
         destination = frame[0:6]
         link_broadcast = destination == _BROADCAST_PACKED
         if destination != interface.mac_packed and not link_broadcast:
             # The NIC's filter: not my MAC, not broadcast (a switch flooding unknown unicast).
             counters["eth.drop.not-for-me"] += 1
+            if self.trace.enabled:
+                self._event(Layer.LINK, "eth.drop.not-for-me", mac=MacAddress(destination))
             return
         ethertype = frame[12:14]
         try:
@@ -226,6 +234,8 @@ class IpNode:
                 ):
                     # RFC 826: neither the target nor a known sender: nothing to merge, nothing to answer.
                     counters["arp.ignored.not-for-me"] += 1
+                    if self.trace.enabled:
+                        self._event(Layer.LINK, "arp.ignored", target=ipv4_from_packed(frame[38:42]))
                     return
                 ethernet, payload = EthernetHeader.parse(frame)
                 self._arp_input(interface, ethernet, ArpPacket.parse(payload), now)
@@ -662,4 +672,3 @@ class IpNode:
     def _event(self, layer: Layer, kind: str, **fields: object) -> None:
         if self.trace.enabled:
             self.trace.emit(self.now, self.name, layer, kind, **fields)
-
