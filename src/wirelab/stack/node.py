@@ -26,6 +26,7 @@ from wirelab.stack.reassembly import Reassembler
 from wirelab.stack.routing import Route, RoutingTable, explain_and
 from wirelab.trace import Counters, Layer, Trace
 from wirelab.wire.arp import ArpOperation, ArpPacket
+from wirelab.wire.dissect import summary
 from wirelab.wire.errors import MalformedPacket
 from wirelab.wire.ethernet import EthernetHeader, EtherType
 from wirelab.wire.icmpv4 import IcmpMessage, IcmpType, TimeExceededCode, UnreachableCode
@@ -159,6 +160,30 @@ class IpNode:
         self.routes.add(route)
         return route
 
+    def announce(self, index: int = 0) -> None:
+        """Send a gratuitous ARP for the interface's address (RFC 5227 announcement).
+
+        Linux sends none when an interface comes up (``arp_notify`` is 0 by default); ask for one
+        here, e.g. after changing a MAC, so that neighbours update their caches.
+        """
+        interface = self.interfaces[index]
+        if interface.address is None:
+            raise ValueError(f"{self.name}: {interface.name} has no IPv4 address to announce")
+        announcement = ArpPacket.gratuitous(interface.mac, interface.address.ip)
+        self._send_frame(interface, BROADCAST, EtherType.ARP, announcement.emit())
+        self.counters["arp.tx.gratuitous"] += 1
+        self._event(Layer.LINK, "arp.gratuitous.sent", ip=interface.address.ip, mac=interface.mac)
+
+    def add_static_arp(self, address: IPv4Address | str, mac: MacAddress | str, index: int | None = None) -> None:
+        """``arp -s``: a PERMANENT entry, never aged and never overwritten by the network."""
+        address = IPv4Address(address)
+        if index is None:
+            found = self.routes.lookup(address)
+            if found is None or found.gateway is not None:
+                raise ValueError(f"{self.name}: {address} is not on a directly connected network")
+            index = found.interface
+        self.interfaces[index].arp.add_static(address, MacAddress(mac), self.now)
+
     def is_local(self, address: IPv4Address) -> bool:
         return address_value(address) in self._local or address in LOOPBACK_NETWORK
 
@@ -224,6 +249,8 @@ class IpNode:
             if self.trace.enabled:
                 self._event(Layer.LINK, "eth.drop.not-for-me", mac=MacAddress(destination))
             return
+        if self.trace.enabled:
+            self._event(Layer.LINK, "eth.received", interface=interface.name, summary=summary(frame))
         ethertype = frame[12:14]
         try:
             if ethertype == _ETHERTYPE_ARP:
@@ -620,6 +647,8 @@ class IpNode:
     def _send_frame(self, interface: Interface, destination: MacAddress, ethertype: int, payload: bytes) -> None:
         frame = EthernetHeader(destination, interface.mac, ethertype).emit(payload)
         self._outbox.append((interface.index, frame))
+        if self.trace.enabled:
+            self._event(Layer.LINK, "eth.sent", interface=interface.name, summary=summary(frame))
 
     def _icmp_error(
         self, header: Ipv4Header, payload: bytes, packet: bytes, message: IcmpMessage, *, link_broadcast: bool
