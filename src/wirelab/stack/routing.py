@@ -66,12 +66,24 @@ class RoutingTable:
         return [route for length in self._lengths for route in self._by_length[length].values()]
 
     def render(self) -> str:
-        """Like ``ip route``: one route per line, longest prefix first."""
+        """Like ``ip route``: one route per line, longest prefix first.
+
+        In iproute2's order and spelling: ``default via 192.168.1.1 dev if0 proto static``,
+        ``192.168.1.0/24 dev if0 proto connected scope link``, a host route without its ``/32``, and
+        ``metric N`` when it is not 0.
+        """
         lines = []
         for route in self.routes():
-            target = "default" if route.is_default else str(route.network)
-            via = f" via {route.gateway}" if route.gateway else " scope link"
-            lines.append(f"{target}{via} dev if{route.interface} proto {route.source}")
+            if route.is_default:
+                target = "default"
+            elif route.network.prefixlen == 32:
+                target = str(route.network.network_address)
+            else:
+                target = str(route.network)
+            via = f" via {route.gateway}" if route.gateway else ""
+            scope = "" if route.gateway else " scope link"
+            metric = f" metric {route.metric}" if route.metric else ""
+            lines.append(f"{target}{via} dev if{route.interface} proto {route.source}{scope}{metric}")
         return "\n".join(lines)
 
 
