@@ -71,6 +71,15 @@ class Reassembler:
                 self._evict_oldest()
             partial = _Partial(now, now + self.timeout)
             self._partials[key] = partial
+        elif self._octets + len(payload) > self.max_octets and header.fragment_offset not in partial.pieces:
+            # The octet bound holds while a datagram grows, too (Linux checks it on every fragment):
+            # older datagrams go first; if this one alone does not fit, it goes.
+            while self._octets + len(payload) > self.max_octets:
+                if next(iter(self._partials)) == key:
+                    self._discard(key)
+                    self.evicted += 1
+                    return None
+                self._evict_oldest()
         offset = header.fragment_offset
         end = offset + len(payload)
         if end > MAX_PACKET_LEN - header.header_len:
@@ -91,6 +100,11 @@ class Reassembler:
 
     def _complete(self, key: DatagramKey, partial: _Partial) -> tuple[Ipv4Header, bytes] | None:
         if partial.total is None or partial.first_header is None:
+            return None
+        if partial.first_header.header_len + partial.total > MAX_PACKET_LEN:
+            # Each fragment fitted, but the whole (measured with the first fragment's header, options
+            # included) would not: RFC 791's 65535 is the limit (the "ping of death").
+            self._discard(key)
             return None
         position = 0
         chunks = []
