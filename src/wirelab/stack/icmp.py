@@ -4,7 +4,7 @@ An ICMP error message MUST NOT be sent about:
 - another ICMP error message (errors about errors would loop);
 - a datagram sent to an IP broadcast or multicast address, or as a link-layer broadcast;
 - a non-initial fragment;
-- a datagram whose source does not name one host (0.0.0.0, loopback, broadcast, multicast).
+- a datagram whose source does not name one host (0.0.0.0, loopback, broadcast, multicast, class E).
 
 And errors are rate-limited (RFC 1812 §4.3.2.8): a token bucket per node, like Linux's
 ``icmp_ratelimit`` / ``icmp_msgs_burst``.
@@ -36,8 +36,8 @@ def error_forbidden(
     if dst.is_multicast or dst in local_broadcasts or dst == IPv4Address("255.255.255.255"):
         return "ip-broadcast"
     src = header.src
-    if src.is_unspecified or src.is_loopback or src.is_multicast or src == IPv4Address("255.255.255.255"):
-        return "bad-source"
+    if src.is_unspecified or src.is_loopback or src.is_multicast or src.is_reserved:
+        return "bad-source"  # is_reserved: class E, 240.0.0.0/4, which holds 255.255.255.255 too
     if src in local_broadcasts:
         return "bad-source"
     return None
