@@ -18,7 +18,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-from typing import Final
+from typing import Final, Protocol
 
 from wirelab.stack.arp import ArpAction, ArpCache
 from wirelab.stack.icmp import TokenBucket, error_forbidden
@@ -46,6 +46,12 @@ _ETHERTYPE_IPV4: Final = b"\x08\x00"
 UdpHandler = Callable[[IPv4Address, int, IPv4Address, int, bytes, int], None]  # src, sport, dst, dport, data, now
 IcmpHandler = Callable[[Ipv4Header, IcmpMessage, int], None]  # header, message, now
 TcpHandler = Callable[[Ipv4Header, TcpHeader, bytes, int], bool]  # True if a connection took it
+
+
+class TimerClient(Protocol):
+    def poll_at(self) -> int | None: ...
+
+    def poll(self, now: int) -> None: ...
 
 
 @dataclass(slots=True)
@@ -119,6 +125,8 @@ class IpNode:
         self._local: dict[int, Interface | None] = {}  # my addresses (as ints) -> interface
         self._broadcasts: set[IPv4Address] = {LIMITED_BROADCAST}
         self.now = 0
+        # Transports with timers of their own (TCP): asked for poll_at() and polled with the node.
+        self.timer_clients: list[TimerClient] = []
         # Set whenever a deadline may have moved, so a runtime re-asks poll_at() only then.
         self.timers_changed = False
 
@@ -201,6 +209,10 @@ class IpNode:
         reassembly = self.reassembler.poll_at()
         if reassembly is not None:
             deadlines.append(reassembly)
+        for client in self.timer_clients:
+            when = client.poll_at()
+            if when is not None:
+                deadlines.append(when)
         return min(deadlines, default=None)
 
     def poll(self, now: int) -> None:
@@ -209,6 +221,8 @@ class IpNode:
         for interface in self.interfaces:
             for action in interface.arp.poll(now):
                 self._arp_action(interface, action, now)
+        for client in self.timer_clients:
+            client.poll(now)
         for expired in self.reassembler.poll(now):
             self.counters["ip.reassembly.timeout"] += 1
             self._event(Layer.NETWORK, "ip.reassembly.timeout", src=expired.key[0], identification=expired.key[3])
@@ -422,6 +436,7 @@ class IpNode:
     def _tcp_input(self, header: Ipv4Header, payload: bytes, now: int) -> None:
         tcp, data = TcpHeader.parse(payload, header.src, header.dst)
         if self.handlers.tcp is not None and self.handlers.tcp(header, tcp, data, now):
+            self.timers_changed = True
             return
         # No connection: RFC 9293 §3.10.7.1 (CLOSED) — answer anything but a RST with a RST.
         self.counters["tcp.rx.no-connection"] += 1

@@ -1,0 +1,113 @@
+"""Bulk transfer over TCP, like ``nc host port < file``: a sink that listens and a source that sends.
+
+The sink reads everything and hashes it (SHA-256), so tests and benchmarks can check that every octet
+arrived exactly once and in order. Both sides work on callbacks from the node's TCP endpoint; the
+socket layer will offer the same through the stdlib's API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from ipaddress import IPv4Address
+from typing import TYPE_CHECKING
+
+from wirelab.stack.tcp.config import TcpConfig
+from wirelab.stack.tcp.connection import TcpConnection, TcpEvent, TcpEventKind
+from wirelab.stack.tcp.endpoint import Listener, TcpEndpoint
+from wirelab.stack.tcp.state import TcpState
+
+if TYPE_CHECKING:
+    from wirelab.sim.node import SimNode
+
+CHUNK = 1 << 16
+
+
+def tcp_of(node: SimNode, config: TcpConfig | None = None) -> TcpEndpoint:
+    """The node's TCP endpoint, created on first use."""
+    endpoint = getattr(node, "tcp", None)
+    if endpoint is None:
+        endpoint = TcpEndpoint(node.stack, config=config, rng=node.sim.random(f"{node.name} tcp"))
+        node.tcp = endpoint  # type: ignore[attr-defined]
+    assert isinstance(endpoint, TcpEndpoint)
+    return endpoint
+
+
+class BulkSink:
+    """Accept connections on ``port``; read until EOF; close. Hashes what each connection brought."""
+
+    def __init__(self, node: SimNode, port: int, *, backlog: int = 16, config: TcpConfig | None = None) -> None:
+        self.node = node
+        self.endpoint = tcp_of(node)
+        self.listener: Listener = self.endpoint.listen(IPv4Address("0.0.0.0"), port, backlog, config=config)
+        self.received: dict[tuple[IPv4Address, int], int] = {}
+        self.digests: dict[tuple[IPv4Address, int], str] = {}
+        self._hashes: dict[int, hashlib._Hash] = {}
+        self.finished: list[tuple[IPv4Address, int]] = []
+        self.listener.on_ready = self._accept
+
+    def _accept(self, _listener: Listener) -> None:
+        while self.listener.accept_queue:
+            connection = self.listener.accept_queue.popleft()
+            self.endpoint.subscribers[id(connection)] = self
+            self._hashes[id(connection)] = hashlib.sha256()
+            self.received[connection.remote] = 0
+            self._drain(connection)
+
+    def tcp_events(self, connection: TcpConnection, events: list[TcpEvent]) -> None:
+        self._drain(connection)
+
+    def _drain(self, connection: TcpConnection) -> None:
+        digest = self._hashes.get(id(connection))
+        if digest is None:
+            return
+        while connection.readable:
+            data = self.endpoint.call(connection, "receive", CHUNK)
+            digest.update(data)
+            self.received[connection.remote] += len(data)
+        if connection.eof and connection.remote not in self.digests:
+            self.digests[connection.remote] = digest.hexdigest()
+            self.finished.append(connection.remote)
+            self.endpoint.call(connection, "close")
+        self.node.flush()
+
+
+class BulkSource:
+    """Connect to ``target:port``, send ``data``, then close (FIN after the last octet)."""
+
+    def __init__(
+        self, node: SimNode, target: IPv4Address, port: int, data: bytes, *, config: TcpConfig | None = None
+    ) -> None:
+        self.node = node
+        self.data = data
+        self.offset = 0
+        self.endpoint = tcp_of(node)
+        self.node.stack.now = node.sim.now
+        self.connection = self.endpoint.connect(target, port, config=config)
+        self.endpoint.subscribers[id(self.connection)] = self
+        self.error: str | None = None
+        self.closed = False
+        self.node.flush()
+
+    @property
+    def done(self) -> bool:
+        return self.connection.state in (TcpState.CLOSED, TcpState.TIME_WAIT) and self.closed
+
+    def tcp_events(self, connection: TcpConnection, events: list[TcpEvent]) -> None:
+        for event in events:
+            if event.kind is TcpEventKind.ERROR:
+                self.error = event.error
+        self._push()
+
+    def _push(self) -> None:
+        connection = self.connection
+        if connection.state in (TcpState.SYN_SENT, TcpState.SYN_RECEIVED, TcpState.CLOSED):
+            return
+        while self.offset < len(self.data) and connection.send_space:
+            taken = self.endpoint.call(connection, "send", self.data[self.offset : self.offset + CHUNK])
+            if not taken:
+                break
+            self.offset += taken
+        if self.offset >= len(self.data) and not self.closed:
+            self.closed = True
+            self.endpoint.call(connection, "close")
+        self.node.flush()
