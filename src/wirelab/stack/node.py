@@ -46,6 +46,7 @@ _ETHERTYPE_IPV4: Final = b"\x08\x00"
 UdpHandler = Callable[[IPv4Address, int, IPv4Address, int, bytes, int], None]  # src, sport, dst, dport, data, now
 IcmpHandler = Callable[[Ipv4Header, IcmpMessage, int], None]  # header, message, now
 TcpHandler = Callable[[Ipv4Header, TcpHeader, bytes, int], bool]  # True if a connection took it
+UdpEndpointHandler = Callable[[Ipv4Header, UdpHeader, bytes, int], bool]  # True if a socket took it
 
 
 class TimerClient(Protocol):
@@ -92,6 +93,7 @@ class _Handlers:
     udp: dict[int, UdpHandler] = field(default_factory=dict)
     icmp: list[IcmpHandler] = field(default_factory=list)
     tcp: TcpHandler | None = None
+    udp_fallback: UdpEndpointHandler | None = None  # the UDP endpoint (sockets), after the port handlers
 
 
 class IpNode:
@@ -419,6 +421,9 @@ class IpNode:
     def _udp_input(self, header: Ipv4Header, payload: bytes, packet: bytes, link_broadcast: bool, now: int) -> None:
         udp, data = UdpHeader.parse(payload, header.src, header.dst)
         handler = self.handlers.udp.get(udp.dst_port)
+        fallback = self.handlers.udp_fallback
+        if handler is None and fallback is not None and fallback(header, udp, data, now):
+            return
         if handler is None:
             self.counters["udp.drop.no-port"] += 1
             self._event(Layer.TRANSPORT, "udp.port-unreachable", src=header.src, port=udp.dst_port)
