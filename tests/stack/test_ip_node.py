@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wirelab.stack.node import IpNode, SendError
+from wirelab.stack.node import IpNode
 from wirelab.stack.reassembly import Reassembler
 from wirelab.trace import Trace
 from wirelab.wire.arp import ArpOperation, ArpPacket
@@ -201,12 +201,6 @@ class TestArp:
         assert node.counters["arp.conflict"] == 1
         assert MY_IP not in node.interfaces[0].arp
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug in stack/node.py: receive()'s ARP fast path drops every ARP whose target is not my address "
-        "and whose sender is not cached (arp.ignored.not-for-me) before _arp_input can see that the sender IP "
-        "is *mine* — RFC 5227 §2.4 says to check 'any ARP packet (Request or Reply)' for a conflicting sender",
-    )
     def test_any_arp_with_my_address_as_sender_is_a_conflict(self) -> None:
         node = host()
         node.receive(0, arp_frame(ArpPacket.request(STRANGER_MAC, MY_IP, PEER_IP)), 0)
@@ -264,13 +258,6 @@ class TestEcho:
         assert outbox(node) == []
         assert seen == [IcmpMessage.echo_reply(1, 2, b"x")]
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=SendError,
-        reason="bug in stack/node.py: _icmp_input calls send_ip for the echo reply without catching SendError, "
-        "so an echo request from a source the node has no route to (host without a default gateway) raises "
-        "SendError('ENETUNREACH') out of receive() instead of being dropped and counted",
-    )
     def test_an_echo_request_from_an_unroutable_source_is_dropped_not_raised(self) -> None:
         node = host()  # no default gateway: 8.8.8.8 is unreachable from here
         node.receive(0, ip_frame(echo_request(src=IPv4Address("8.8.8.8"))), 0)
@@ -360,24 +347,12 @@ class TestClosedPorts:
         assert node.counters["tcp.rx.no-connection"] == 2
         assert node.counters["tcp.tx.reset"] == 0
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=SendError,
-        reason="bug in stack/node.py: _tcp_input calls send_ip for the RST without catching SendError, so a "
-        "segment from a source the node has no route to raises SendError('ENETUNREACH') out of receive()",
-    )
     def test_a_segment_from_an_unroutable_source_is_dropped_not_raised(self) -> None:
         node = host()
         far = IPv4Address("8.8.8.8")
         node.receive(0, ip_frame(tcp_packet(TcpHeader(50000, 80, 1, 0, TcpFlags.SYN), src=far)), 0)
         assert outbox(node) == []
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug in stack/node.py: after reassembly, _ip_input passes the *last fragment's* bytes as `packet` "
-        "to _local_deliver, so the port-unreachable error quotes the last fragment's IP header (offset != 0) "
-        "and 8 octets of the middle of the data, not the original header + the UDP header (RFC 792)",
-    )
     def test_port_unreachable_for_a_reassembled_datagram_quotes_its_head(self) -> None:
         node = host_knowing_peer()
         datagram = UdpHeader(40000, 9).emit(bytes(2000), PEER_IP, MY_IP)

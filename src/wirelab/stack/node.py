@@ -273,6 +273,7 @@ class IpNode:
                 if (
                     len(frame) >= 42
                     and frame[38:42] != interface.ip_packed
+                    and frame[28:32] != interface.ip_packed  # a sender claiming my address: a conflict (RFC 5227)
                     and not interface.arp.knows_packed(frame[28:32])
                 ):
                     # RFC 826: neither the target nor a known sender: nothing to merge, nothing to answer.
@@ -346,6 +347,7 @@ class IpNode:
                     return
                 counters["ip.reassembled"] += 1
                 header, payload = whole
+                packet = header.emit(payload)  # what an ICMP error must quote: the datagram's own head
                 self._event(
                     Layer.NETWORK,
                     "ip.reassembled",
@@ -404,12 +406,15 @@ class IpNode:
                 identifier=message.identifier,
                 sequence=message.sequence,
             )
-            self.send_ip(
-                header.src,
-                IpProtocol.ICMP,
-                message.reply().emit(),
-                src=header.dst if header.dst not in self._broadcasts else None,
-            )
+            try:
+                self.send_ip(
+                    header.src,
+                    IpProtocol.ICMP,
+                    message.reply().emit(),
+                    src=header.dst if header.dst not in self._broadcasts else None,
+                )
+            except SendError:
+                counters["icmp.echo.unroutable"] += 1  # no route back to the asker: drop, counted
             return
         for handler in self.handlers.icmp:
             handler(header, message, now)
@@ -456,7 +461,10 @@ class IpNode:
             )
         self.counters["tcp.tx.reset"] += 1
         self._event(Layer.TRANSPORT, "tcp.reset.sent", src=header.src, port=tcp.dst_port)
-        self.send_ip(header.src, IpProtocol.TCP, reset.emit(b"", header.dst, header.src), src=header.dst)
+        try:
+            self.send_ip(header.src, IpProtocol.TCP, reset.emit(b"", header.dst, header.src), src=header.dst)
+        except SendError:
+            self.counters["tcp.tx.reset.unroutable"] += 1
 
     # -- forwarding (routers) ---------------------------------------------------------------------
     def _forward(
