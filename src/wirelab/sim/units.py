@@ -6,6 +6,7 @@ into an error that names the offending field.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Final
 
@@ -42,36 +43,49 @@ class UnitError(ValueError):
 def _split(text: str | int | float, what: str) -> tuple[float, str]:
     if isinstance(text, bool):
         raise UnitError(f"{what}: expected a quantity, got {text!r}")
-    if isinstance(text, int | float):
-        return float(text), ""
-    match = _QUANTITY.match(text)
-    if match is None:
-        raise UnitError(f"{what}: {text!r} is not a number with a unit")
-    number = float(match["number"]) * 10 ** int(match["exponent"] or 0)
-    return number, match["unit"]
+    try:
+        if isinstance(text, int | float):
+            number, unit = float(text), ""
+        else:
+            match = _QUANTITY.match(text)
+            if match is None:
+                raise UnitError(f"{what}: {text!r} is not a number with a unit")
+            number, unit = float(match["number"]) * 10 ** int(match["exponent"] or 0), match["unit"]
+    except OverflowError:
+        raise UnitError(f"{what}: {text!r} is out of range") from None
+    if not math.isfinite(number):
+        raise UnitError(f"{what}: {text!r} is not a finite number")
+    return number, unit
+
+
+def _whole(value: float, what: str, text: str | int | float) -> int:
+    """``value`` rounded to an integer; a UnitError (not an OverflowError) if it is out of range."""
+    if not math.isfinite(value):
+        raise UnitError(f"{what}: {text!r} is out of range")
+    return round(value)
 
 
 def parse_time(text: str | int | float, what: str = "time") -> int:
     """Nanoseconds. A bare number is seconds (as ``sleep`` takes), ``"10us"`` is 10,000."""
     number, unit = _split(text, what)
     if not unit:
-        return round(number * 1_000_000_000)
+        return _whole(number * 1_000_000_000, what, text)
     scale = TIME_UNITS.get(unit)
     if scale is None:
         raise UnitError(f"{what}: unknown time unit {unit!r} in {text!r} (use ns, us, ms, s, min, h)")
-    return round(number * scale)
+    return _whole(number * scale, what, text)
 
 
 def parse_rate(text: str | int | float, what: str = "bandwidth") -> int:
     """Bits per second. ``"1Gbit"``, ``"100Mbps"``; a bare number is bits per second."""
     number, unit = _split(text, what)
     if not unit:
-        rate = round(number)
+        rate = _whole(number, what, text)
     else:
         scale = RATE_UNITS.get(unit.lower().removesuffix("/s"))
         if scale is None:
             raise UnitError(f"{what}: unknown rate unit {unit!r} in {text!r} (use bit, kbit, Mbit, Gbit)")
-        rate = round(number * scale)
+        rate = _whole(number * scale, what, text)
     if rate <= 0:
         raise UnitError(f"{what}: a rate must be positive, got {text!r}")
     return rate
@@ -81,11 +95,11 @@ def parse_size(text: str | int | float, what: str = "size") -> int:
     """Octets. ``"1500B"``, ``"64KiB"``; a bare number is octets."""
     number, unit = _split(text, what)
     if not unit:
-        return round(number)
+        return _whole(number, what, text)
     scale = SIZE_UNITS.get(unit.lower())
     if scale is None:
         raise UnitError(f"{what}: unknown size unit {unit!r} in {text!r} (use B, KB, KiB, MB, MiB)")
-    return round(number * scale)
+    return _whole(number * scale, what, text)
 
 
 def parse_probability(text: str | int | float, what: str = "probability") -> float:
