@@ -1,0 +1,332 @@
+"""The ``wirelab`` command: one subcommand per lab topic.
+
+Subcommands are data: :data:`SUBCOMMANDS` lists each one's name, one-line summary, the function that
+sets up its argparse sub-parser (and returns the handler that runs it) and the exceptions that mean
+"the user's input was wrong". Adding a subcommand (``run``, ``pcap``…) is writing a setup function
+and adding one entry; :func:`main` needs no change.
+
+Wrong input never ends in a traceback: argparse's usage errors and the subcommands' own input errors
+both print one line, ``wirelab: error: …``, on stderr and exit with status 2, argparse's status for
+usage errors, so that scripts see one code for "that request cannot work". Any other exception is a
+bug in wirelab and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final, NoReturn, cast, get_args
+
+from wirelab import __version__
+from wirelab.addressing import ports, subnet
+from wirelab.addressing.subnet import Language
+
+USAGE_ERROR: Final = 2
+PROG: Final = "wirelab"
+MAX_LISTED_SUBNETS: Final = 65536  # a longer listing would build gigabytes of table for nobody
+
+Handler = Callable[[argparse.Namespace], int]
+"""Runs a parsed subcommand; returns the exit status."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subcommand:
+    """One ``wirelab NAME …`` command, as an entry of :data:`SUBCOMMANDS`."""
+
+    name: str
+    summary: str
+    setup: Callable[[argparse.ArgumentParser], Handler]
+    user_errors: tuple[type[Exception], ...] = ()  # reported as one line with status 2, not a traceback
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _ParserExit(Exception):  # noqa: N818 - not an error: argparse's request to end with a status
+    """argparse wants the program to end with ``status``; :func:`main` turns it into a return value."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors, ending through :func:`main`'s return value, not ``sys.exit``.
+
+    argparse prints the usage block before an error; a learner then has to hunt for the one line
+    that says what went wrong, so we print only that line, and point at ``--help``. Sub-parsers are
+    made from this class too (``add_subparsers`` uses the parent's class).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{PROG}: error: {_one_line(message)} (see '{self.prog} --help')\n")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            sys.stderr.write(message)
+        raise _ParserExit(status)
+
+
+def _add_language(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lang",
+        choices=get_args(Language),
+        default="en",
+        help="language of the output: en, or zh in the course's Chinese terms (default: en)",
+    )
+
+
+def _language(args: argparse.Namespace) -> Language:
+    return cast(Language, args.lang)  # argparse has already held it to the choices
+
+
+# --------------------------------------------------------------------------------------------------
+# wirelab subnet
+
+
+def _setup_subnet(parser: argparse.ArgumentParser) -> Handler:
+    parser.add_argument(
+        "address",
+        metavar="ADDRESS/PREFIX",
+        help="with TARGET: this host's address and mask (192.168.1.10/24); "
+        "with --subnets/--hosts: the network to cut (192.168.1.0/24)",
+    )
+    parser.add_argument("target", nargs="?", metavar="TARGET", help="the address to send to: same LAN or not?")
+    parser.add_argument("--gateway", metavar="ADDRESS", help="this host's default gateway (with TARGET)")
+    wanted = parser.add_mutually_exclusive_group()
+    wanted.add_argument("--subnets", type=int, metavar="N", help="borrow host bits to make at least N subnets")
+    wanted.add_argument("--hosts", type=int, metavar="N", help="borrow host bits, keeping N usable hosts per subnet")
+    parser.add_argument(
+        "--limit", type=int, default=64, metavar="ROWS", help="list at most ROWS subnets, 0 for all (default: 64)"
+    )
+    _add_language(parser)
+
+    def run(args: argparse.Namespace) -> int:
+        language = _language(args)
+        planning = args.subnets is not None or args.hosts is not None
+        if args.target is not None and planning:
+            parser.error("give either a TARGET or --subnets/--hosts, not both")
+        if args.gateway is not None and args.target is None:
+            parser.error("--gateway goes with a TARGET address")
+        if args.limit < 0:
+            parser.error(f"--limit must be 0 (all) or more, not {args.limit}")
+        if args.target is not None:
+            check = subnet.same_lan(args.address, args.target, args.gateway)
+            print(subnet.render_same_lan(check, language))
+            return 0
+        if args.subnets is not None:
+            plan = subnet.plan_by_subnets(args.address, args.subnets)
+        elif args.hosts is not None:
+            plan = subnet.plan_by_hosts(args.address, args.hosts)
+        else:
+            parser.error("give a TARGET address, --subnets N or --hosts N")
+        listed = plan.subnet_count if args.limit == 0 else min(args.limit, plan.subnet_count)
+        if listed > MAX_LISTED_SUBNETS:
+            parser.error(
+                f"that would list {listed} subnets; at most {MAX_LISTED_SUBNETS} can be listed (lower --limit)"
+            )
+        print(subnet.render_plan(plan, language, args.limit))
+        return 0
+
+    return run
+
+
+# --------------------------------------------------------------------------------------------------
+# wirelab ports
+
+
+def _setup_ports(parser: argparse.ArgumentParser) -> Handler:
+    parser.add_argument(
+        "query", nargs="?", metavar="NAME|NUMBER", help="a service (http, www, DNS…) or a port number (443)"
+    )
+    _add_language(parser)
+
+    def run(args: argparse.Namespace) -> int:
+        language = _language(args)
+        if args.query is None:
+            print(ports.render_services(ports.SERVICES, language))
+            print()
+            print(ports.render_ranges(language))
+            return 0
+        found = ports.lookup(args.query)
+        ranges = dict.fromkeys(service.range for service in found)  # distinct, in table order
+        print(ports.render_services(found, language))
+        print()
+        print(ports.render_ranges(language, ranges))
+        return 0
+
+    return run
+
+
+# --------------------------------------------------------------------------------------------------
+# wirelab demo
+
+# The demo's own sentences, by message id; the tables' words live with their renderers.
+_DEMO_WORDS: Final[Mapping[Language, Mapping[str, str]]] = MappingProxyType(
+    {
+        "en": MappingProxyType(
+            {
+                "demo.title": "wirelab demo: what exists so far (addressing and ports)",
+                "same_lan.heading": "1. Same LAN or not? IP address AND subnet mask = network address",
+                "same_lan.intro": (
+                    "Host {host} wants to send. First it works out whether the target is on its LAN, "
+                    "which decides whose MAC address ARP asks for."
+                ),
+                "subnetting.heading": "2. Subnetting: borrow host bits for the network part",
+                "subnetting.effect": "The effect: fewer wasted IP addresses, and smaller broadcast domains.",
+                "ports.heading": "3. Ports: 0–65535; one port belongs to one application",
+                "ports.intro": "A few well-known ports (all of them: wirelab ports):",
+                "demo.next": "Try: {commands}",
+            }
+        ),
+        "zh": MappingProxyType(
+            {
+                "demo.title": "wirelab 演示: 目前已有的部分 (ip地址与子网划分, 端口)",
+                "same_lan.heading": "1. 在同一个局域网内吗? ip地址与子网掩码按位与运算得到网络地址",
+                "same_lan.intro": (
+                    "主机 {host} 要发数据。先判断目标是否在同一个局域网内, 这决定了arp协议要拿到谁的mac地址。"
+                ),
+                "subnetting.heading": "2. 子网划分: 借主机位给网络位用, 把原来一个网段变成多个网段用",
+                "subnetting.effect": "效果: 减少了ip的浪费, 缩小了广播域。",
+                "ports.heading": "3. 端口: 0--65535, 一个应用程序可以监听多个端口, 但是一个端口只能属于一个应用程序",
+                "ports.intro": "常用的熟知端口 (完整的表: wirelab ports):",
+                "demo.next": "试试: {commands}",
+            }
+        ),
+    }
+)
+
+_DEMO_HOST: Final = "192.168.1.10/24"
+_DEMO_GATEWAY: Final = "192.168.1.1"
+_DEMO_PORTS: Final = ("ftp", "ssh", "dns", "http", "https", "mysql")
+_DEMO_TRY: Final = (
+    "wirelab subnet 192.168.1.10/24 192.168.2.1",
+    "wirelab subnet 10.0.0.0/8 --hosts 500",
+    "wirelab ports dns",
+)
+
+
+def _demo_same_lan(language: Language) -> str:
+    say = _DEMO_WORDS[language]
+    same = subnet.same_lan(_DEMO_HOST, "192.168.1.77", _DEMO_GATEWAY)
+    other = subnet.same_lan(_DEMO_HOST, "192.168.2.77", _DEMO_GATEWAY)
+    return "\n\n".join(
+        [
+            say["same_lan.intro"].format(host=_DEMO_HOST),
+            subnet.render_same_lan(same, language),
+            subnet.render_same_lan(other, language),
+        ]
+    )
+
+
+def _demo_subnetting(language: Language) -> str:
+    say = _DEMO_WORDS[language]
+    plan = subnet.plan_by_subnets("192.168.1.0/24", 4)
+    return subnet.render_plan(plan, language) + "\n" + say["subnetting.effect"]
+
+
+def _demo_ports(language: Language) -> str:
+    say = _DEMO_WORDS[language]
+    services = {service: None for name in _DEMO_PORTS for service in ports.lookup(name)}
+    return "\n".join(
+        [
+            say["ports.intro"],
+            ports.render_services(sorted(services, key=lambda service: service.port), language),
+            "",
+            ports.render_ranges(language),
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSection:
+    """One part of the demo; ``topic`` is the name a future ``--topic`` option will pick it by."""
+
+    topic: str
+    heading: str  # message id in the demo catalog
+    show: Callable[[Language], str]
+
+
+DEMO_SECTIONS: Final[tuple[DemoSection, ...]] = (
+    DemoSection("same-lan", "same_lan.heading", _demo_same_lan),
+    DemoSection("subnetting", "subnetting.heading", _demo_subnetting),
+    DemoSection("ports", "ports.heading", _demo_ports),
+)
+
+
+def render_demo(language: Language = "en", sections: Sequence[DemoSection] = DEMO_SECTIONS) -> str:
+    """The walk-through as text: a heading and a body per section, then commands to try."""
+    say = _DEMO_WORDS[language]
+    parts = [f"== {say['demo.title']} =="]
+    for section in sections:
+        heading = say[section.heading]
+        parts.append(f"{heading}\n{'-' * subnet.display_width(heading)}\n{section.show(language)}")
+    parts.append(say["demo.next"].format(commands=" · ".join(_DEMO_TRY)))
+    return "\n\n".join(parts)
+
+
+def _setup_demo(parser: argparse.ArgumentParser) -> Handler:
+    _add_language(parser)
+
+    def run(args: argparse.Namespace) -> int:
+        print(render_demo(_language(args)))
+        return 0
+
+    return run
+
+
+# --------------------------------------------------------------------------------------------------
+# The command
+
+
+SUBCOMMANDS: Final[tuple[Subcommand, ...]] = (
+    Subcommand(
+        "subnet",
+        "same LAN or not (IP AND mask), and subnetting by borrowing host bits",
+        _setup_subnet,
+        (subnet.AddressingError,),
+    ),
+    Subcommand("ports", "the well-known ports, or the service on one port", _setup_ports, (ports.PortLookupError,)),
+    Subcommand(
+        "demo", "a walk-through of what wirelab shows", _setup_demo, (subnet.AddressingError, ports.PortLookupError)
+    ),
+)
+
+
+def build_parser(subcommands: Sequence[Subcommand] = SUBCOMMANDS) -> argparse.ArgumentParser:
+    """The ``wirelab`` parser with one sub-parser per entry of ``subcommands``."""
+    parser = _Parser(prog=PROG, description="wirelab: a pure-Python TCP/IP stack and network lab.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for subcommand in subcommands:
+        sub = commands.add_parser(subcommand.name, help=subcommand.summary, description=subcommand.summary)
+        sub.set_defaults(handler=subcommand.setup(sub), user_errors=subcommand.user_errors)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``wirelab`` with ``argv`` (default: the process's arguments); return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        handler: Handler = args.handler
+        user_errors: tuple[type[Exception], ...] = args.user_errors
+        try:
+            return handler(args)
+        except user_errors as error:
+            print(f"{PROG}: error: {_one_line(str(error))}", file=sys.stderr)
+            return USAGE_ERROR
+        except BrokenPipeError:
+            # The reader left early (``wirelab ports | head``): nothing went wrong here, so no
+            # traceback. As Python's docs advise, stdout now points at devnull so that the flush
+            # at exit does not fail a second time.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 1
+    except _ParserExit as request:
+        return request.status
