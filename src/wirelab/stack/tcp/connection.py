@@ -465,6 +465,20 @@ class TcpConnection:
             self._ack_now = True
             return
 
+        # The peer's SYN again, in SYN-RECEIVED (it lies just below RCV.NXT, so the window test would
+        # drop it). Without an ACK it was retransmitted because our SYN-ACK was lost: answer SYN-ACK
+        # again (RFC 9293 §3.5 figure 10). With an ACK of our SYN it is the other half of a simultaneous
+        # open (§3.5 figure 8, line 6): its SYN is already counted in RCV.NXT, so what remains is an ACK.
+        if state is TcpState.SYN_RECEIVED and flags & SYN and not flags & RST and seq & MASK == self.irs:
+            if not flags & ACK:
+                self._count("rx.syn.retransmitted")
+                self._ack_now = False
+                self.outbox.append(self._syn_ack_again(now))
+                return
+            flags &= ~SYN
+            seq += 1
+            length -= 1
+
         # first: is the segment in the window?
         if not self._acceptable(seq, length):
             self._count("drop.out-of-window")
@@ -498,11 +512,6 @@ class TcpConnection:
 
         # fourth: SYN in a synchronized state (RFC 5961 §4): challenge ACK, whatever its number.
         if flags & SYN:
-            if state is TcpState.SYN_RECEIVED and seq == self.irs:
-                self._count("rx.syn.retransmitted")  # our SYN-ACK was lost: it is resent by the timer
-                self._ack_now = False
-                self.outbox.append(self._syn_ack_again(now))
-                return
             self._challenge_ack(now, "SYN in a synchronized state")
             return
 
