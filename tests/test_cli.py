@@ -166,7 +166,7 @@ class TestErrors:
 
 class TestRegistry:
     def test_built_in_subcommands(self) -> None:
-        assert [command.name for command in SUBCOMMANDS] == ["subnet", "ports", "demo"]
+        assert [command.name for command in SUBCOMMANDS] == ["subnet", "ports", "demo", "run"]
 
     def test_a_new_subcommand_is_one_entry(self, capsys: pytest.CaptureFixture[str]) -> None:
         class PcapError(ValueError):
@@ -239,3 +239,30 @@ class TestModuleEntryPoint:
             err = process.stderr.read()
         assert process.returncode == 1
         assert "Traceback" not in err
+
+
+class TestRunAndNetworkDemo:
+    def test_run_builds_the_example_lab_and_reports_its_pings(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        assert main(["run", "examples/two-lans.toml", "--out", str(tmp_path)]) == 0
+        out = capsys.readouterr().out
+        assert "3 packets transmitted, 3 received, 0% packet loss" in out
+        assert list(tmp_path.glob("*.pcap"))
+
+    def test_run_with_a_bad_file_is_one_line_and_status_2(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        bad = tmp_path / "bad.toml"
+        bad.write_text('[[host]]\nname = "a"\naddress = "300.1.1.1/24"\n')
+        assert main(["run", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("wirelab: error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+    def test_the_network_story_narrates_the_course(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        assert main(["demo", "--topic", "network", "--pcap", str(tmp_path)]) == 0
+        out = capsys.readouterr().out
+        assert "same LAN, deliver directly" in out
+        assert "send to the gateway 192.168.1.1 (ARP for the gateway)" in out
+        assert " 1  192.168.1.1 " in out
+        assert sorted(path.name for path in tmp_path.glob("*.pcap")) == ["lan1-a.pcap", "lan2-c.pcap"]

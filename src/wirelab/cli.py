@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, NoReturn, cast, get_args
 
-from wirelab import __version__
+from wirelab import __version__, network_demo
 from wirelab.addressing import ports, subnet
 from wirelab.addressing.subnet import Language
+from wirelab.sim import topology
 
 USAGE_ERROR: Final = 2
 PROG: Final = "wirelab"
@@ -171,7 +172,8 @@ _DEMO_WORDS: Final[Mapping[Language, Mapping[str, str]]] = MappingProxyType(
     {
         "en": MappingProxyType(
             {
-                "demo.title": "wirelab demo: what exists so far (addressing and ports)",
+                "demo.title": "wirelab demo: a simulated network, addressing and ports",
+                "network.heading": "0. Two LANs and a router, simulated: ARP, switches, the gateway, traceroute",
                 "same_lan.heading": "1. Same LAN or not? IP address AND subnet mask = network address",
                 "same_lan.intro": (
                     "Host {host} wants to send. First it works out whether the target is on its LAN, "
@@ -186,7 +188,8 @@ _DEMO_WORDS: Final[Mapping[Language, Mapping[str, str]]] = MappingProxyType(
         ),
         "zh": MappingProxyType(
             {
-                "demo.title": "wirelab 演示: 目前已有的部分 (ip地址与子网划分, 端口)",
+                "demo.title": "wirelab 演示: 模拟网络, ip地址与子网划分, 端口",
+                "network.heading": "0. 两个局域网和一个路由器 (模拟): arp协议, 交换机, 网关, traceroute",
                 "same_lan.heading": "1. 在同一个局域网内吗? ip地址与子网掩码按位与运算得到网络地址",
                 "same_lan.intro": (
                     "主机 {host} 要发数据。先判断目标是否在同一个局域网内, 这决定了arp协议要拿到谁的mac地址。"
@@ -252,7 +255,12 @@ class DemoSection:
     show: Callable[[Language], str]
 
 
+def _demo_network(language: Language) -> str:
+    return network_demo.run(language=language)
+
+
 DEMO_SECTIONS: Final[tuple[DemoSection, ...]] = (
+    DemoSection("network", "network.heading", _demo_network),
     DemoSection("same-lan", "same_lan.heading", _demo_same_lan),
     DemoSection("subnetting", "subnetting.heading", _demo_subnetting),
     DemoSection("ports", "ports.heading", _demo_ports),
@@ -272,10 +280,30 @@ def render_demo(language: Language = "en", sections: Sequence[DemoSection] = DEM
 
 def _setup_demo(parser: argparse.ArgumentParser) -> Handler:
     _add_language(parser)
+    parser.add_argument(
+        "--topic",
+        choices=[section.topic for section in DEMO_SECTIONS],
+        help="show one part only",
+    )
+    parser.add_argument("--pcap", metavar="DIR", help="also write the network story's captures into DIR")
 
     def run(args: argparse.Namespace) -> int:
-        print(render_demo(_language(args)))
+        sections = [section for section in DEMO_SECTIONS if args.topic in (None, section.topic)]
+        print(render_demo(_language(args), sections))
+        if args.pcap:
+            network_demo.run(out_dir=args.pcap, language=_language(args))
+            print(f"\npcap files written to {args.pcap}/ (open them in Wireshark)")
         return 0
+
+    return run
+
+
+def _setup_run(parser: argparse.ArgumentParser) -> Handler:
+    parser.add_argument("topology", metavar="FILE.toml", help="the network to build and run")
+    parser.add_argument("--out", metavar="DIR", help="write captures here (default: next to the file)")
+
+    def run(args: argparse.Namespace) -> int:
+        return topology.main_run(args.topology, args.out)
 
     return run
 
@@ -295,6 +323,7 @@ SUBCOMMANDS: Final[tuple[Subcommand, ...]] = (
     Subcommand(
         "demo", "a walk-through of what wirelab shows", _setup_demo, (subnet.AddressingError, ports.PortLookupError)
     ),
+    Subcommand("run", "build and run a network described in a TOML file", _setup_run, (topology.TopologyFileError,)),
 )
 
 
