@@ -16,10 +16,10 @@ always changes a one's complement sum.
 
 from __future__ import annotations
 
-import random
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from random import Random
 from typing import TYPE_CHECKING, Final, Protocol
 
 from wirelab.trace import Counters, Layer, Trace
@@ -90,6 +90,22 @@ class ChannelConfig:
 class Channel:
     """One direction of a link: a transmitter, its queue, the wire, and the receiving port."""
 
+    __slots__ = (
+        "_busy_until",
+        "_deliver_frame",
+        "_impaired",
+        "_in_flight",
+        "_random",
+        "config",
+        "counters",
+        "destination",
+        "name",
+        "sim",
+        "source",
+        "trace",
+        "up",
+    )
+
     def __init__(
         self,
         sim: Simulator,
@@ -106,10 +122,28 @@ class Channel:
         self.trace = trace
         self.counters = counters
         self.up = True
-        self.random: random.Random = sim.random(f"channel {self.name}")
-        self._in_flight: deque[int] = deque()  # finish times of frames queued or being serialised
+        # The random stream is made when first drawn from (only impairments draw): a Mersenne Twister
+        # holds ~2.5 KB, and most channels never need one. Its seed depends only on the simulator's
+        # seed and the channel's name, so a stream made late draws exactly what one made here would.
+        self._random: Random | None = None
+        # Finish times of the frames queued or being serialised, oldest first; None while at most one
+        # frame is in flight (then its finish time is _busy_until), so an idle channel holds no deque.
+        self._in_flight: deque[int] | None = None
         self._busy_until = 0
+        self._deliver_frame = self._deliver  # bound once: the hot path posts it for every frame
         self.configure(config)
+
+    @property
+    def random(self) -> Random:
+        """This channel's own random stream, ``sim.random("channel <name>")``."""
+        rng = self._random
+        if rng is None:
+            rng = self._random = self.sim.random(f"channel {self.name}")
+        return rng
+
+    @random.setter
+    def random(self, rng: Random) -> None:
+        self._random = rng
 
     def configure(self, config: ChannelConfig) -> None:
         if config.rate <= 0 or config.delay < 0 or config.mtu < 68 or config.queue_frames < 1:
@@ -123,33 +157,48 @@ class Channel:
         return -(-bits * 1_000_000_000 // self.config.rate)
 
     def transmit(self, frame: bytes) -> bool:
-        sim = self.sim
-        now = sim.now
-        config = self.config
-        counters = self.counters
+        # The hot path of every simulation: one call per frame per link, so no helper calls and no
+        # allocation beyond the event itself.
         if not self.up:
             return self._drop(frame, "link-down")
-        payload = len(frame) - ETHERNET_HEADER_OCTETS
+        config = self.config
+        size = len(frame)
+        payload = size - ETHERNET_HEADER_OCTETS
         if payload > config.mtu and not (payload - VLAN_TAG_OCTETS <= config.mtu and frame[12:14] == b"\x81\x00"):
             return self._drop(frame, "oversize", mtu=config.mtu, size=payload)
-        in_flight = self._in_flight
-        while in_flight and in_flight[0] <= now:
-            in_flight.popleft()
-        if len(in_flight) >= config.queue_frames:
-            return self._drop(frame, "queue-full", queued=len(in_flight))
-        start = self._busy_until if self._busy_until > now else now
-        finish = start + self.serialisation_time(len(frame))
+        sim = self.sim
+        now = sim.now
+        start = self._busy_until
+        if start <= now:
+            # Idle: nothing queued or on the wire. This frame is alone in flight.
+            self._in_flight = None
+            start = now
+            in_flight = None
+        else:
+            in_flight = self._in_flight
+            if in_flight is None:
+                in_flight = self._in_flight = deque((start,))  # the one frame being serialised
+            else:
+                while in_flight[0] <= now:  # the last one finishes at _busy_until > now: never empties
+                    in_flight.popleft()
+            if len(in_flight) >= config.queue_frames:
+                return self._drop(frame, "queue-full", queued=len(in_flight))
+        octets = (size if size > MIN_FRAME_OCTETS else MIN_FRAME_OCTETS) + ETHERNET_OVERHEAD_OCTETS
+        finish = start - (-octets * 8_000_000_000 // config.rate)  # serialisation_time(), inlined
         self._busy_until = finish
-        in_flight.append(finish)
+        if in_flight is not None:
+            in_flight.append(finish)
+        counters = self.counters
         counters["link.tx.frames"] += 1
-        counters["link.tx.octets"] += len(frame)
-        for tap in self.source.taps:
-            tap(start, frame)
-        arrival = finish + config.delay
+        counters["link.tx.octets"] += size
+        taps = self.source.taps
+        if taps:
+            for tap in taps:
+                tap(start, frame)
         if not self._impaired:
-            sim.post(arrival, self._deliver, frame)
+            sim.post(finish + config.delay, self._deliver_frame, frame)
             return True
-        return self._impair(frame, arrival)
+        return self._impair(frame, finish + config.delay)
 
     def _impair(self, frame: bytes, arrival: int) -> bool:
         config = self.config
@@ -178,7 +227,7 @@ class Channel:
             self.sim.post(arrival, deliver, frame)
         return True
 
-    def _flip_one_bit(self, frame: bytes, rng: random.Random) -> tuple[bytes, bool]:
+    def _flip_one_bit(self, frame: bytes, rng: Random) -> tuple[bytes, bool]:
         """Flip one bit; returns the frame and whether its FCS still looks good (past-FCS mode)."""
         start, end = 0, len(frame)
         past_fcs = False
@@ -195,8 +244,10 @@ class Channel:
     def _deliver(self, frame: bytes) -> None:
         destination = self.destination
         self.counters["link.rx.frames"] += 1
-        for tap in destination.taps:
-            tap(self.sim.now, frame)
+        taps = destination.taps
+        if taps:
+            for tap in taps:
+                tap(self.sim.now, frame)
         destination.node.receive(destination, frame)
 
     def _deliver_bad_fcs(self, frame: bytes) -> None:
