@@ -328,6 +328,8 @@ class TcpHeader(NamedTuple):
         header_len = MIN_HEADER_LEN + len(options)
         if header_len > MAX_HEADER_LEN:
             raise ValueError(f"TCP options take {len(options)} octets; at most 40 fit")
+        if self.reserved >> 4:  # it shares octet 12 with the data offset: a 5th bit would change the length
+            raise ValueError(f"TCP reserved bits {self.reserved} do not fit in 4 bits")
         try:
             head = (
                 _FIXED.pack(
