@@ -236,7 +236,8 @@ class Wire:
         return len(self._queue)
 
     def step(self) -> Record:
-        """Deliver the next segment on the wire (moving the clock to its arrival); returns its record."""
+        """Put the outboxes on the wire, then deliver the next segment (moving the clock to its arrival);
+        returns its record. What the receiver answers stays in its outbox until the next flush."""
         self.flush()
         if not self._queue:
             raise AssertionError("nothing on the wire")
@@ -261,13 +262,13 @@ class Wire:
                 self.b.segment_arrives(header, payload, self.clock.now)
         else:
             self.a.segment_arrives(header, payload, self.clock.now)
-        self.flush()
+        self._collect()  # the answer stays in the outbox: faults scripted now still apply to it
         return record
 
     def settle(self, limit: int = 100_000) -> None:
         """Deliver everything on the wire, and what it provokes, without firing any timer early."""
-        self.flush()
         for _ in range(limit):
+            self.flush()
             if not self._queue:
                 return
             timer = self._next_timer()
@@ -295,8 +296,8 @@ class Wire:
     def run(self, until: int, limit: int = 1_000_000) -> None:
         """Advance virtual time to ``until``: deliveries and timers in time order (deliveries first on a
         tie), then leave the clock at ``until``."""
-        self.flush()
         for _ in range(limit):
+            self.flush()
             delivery = self._queue[0][0] if self._queue else None
             timer = self._next_timer()
             if delivery is not None and delivery <= until and (timer is None or delivery <= timer):
@@ -390,7 +391,7 @@ def syn_sent(
 
 
 def syn_received(**kwargs: Any) -> Pair:
-    """A's SYN has reached B: B is in SYN-RECEIVED, its SYN-ACK on the wire; A is in SYN-SENT."""
+    """A's SYN has reached B: B is in SYN-RECEIVED, its SYN-ACK in its outbox; A is in SYN-SENT."""
     pair = syn_sent(**kwargs)
     pair.wire.step()
     assert pair.states() == ("SYN-SENT", "SYN-RECEIVED")
@@ -445,7 +446,7 @@ def time_wait(**kwargs: Any) -> Pair:
 
 
 def closing(**kwargs: Any) -> Pair:
-    """Simultaneous close, the FINs crossed: both in CLOSING, the ACKs of the FINs on the wire."""
+    """Simultaneous close, the FINs crossed: both in CLOSING, the ACKs of the FINs not yet delivered."""
     pair = established(**kwargs)
     pair.a.close(pair.now)
     pair.b.close(pair.now)
