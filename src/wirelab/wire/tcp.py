@@ -93,6 +93,9 @@ class TcpOptionKind(enum.IntEnum):
     TIMESTAMPS = 8
 
 
+_KNOWN_KINDS: Final = frozenset(int(kind) for kind in TcpOptionKind)
+
+
 class EndOfOptions(NamedTuple):
     padding: bytes = b""  # whatever follows the EOL octet up to the data offset
     kind: Literal[0] = 0
@@ -223,7 +226,8 @@ def _emit_option(option: TcpOption) -> bytes:
             case Timestamps(tsval=tsval, tsecr=tsecr):
                 return b"\x08\x0a" + _TIMESTAMPS.pack(tsval, tsecr)
             case UnknownOption(kind=kind, data=data):
-                if kind in (0, 1) or len(data) > 38:
+                if kind in _KNOWN_KINDS or len(data) > 38:
+                    # A known kind must use its typed option, or the bytes would not parse back as written.
                     raise ValueError(f"unknown option {kind} with {len(data)} octets cannot be encoded")
                 return bytes((kind, 2 + len(data))) + data
     except (struct.error, OverflowError) as error:
