@@ -381,8 +381,6 @@ class TcpConnection:
     def segment_arrives(self, segment: TcpHeader, payload: bytes, now: int) -> None:
         self._last_received = now
         self._keepalive_sent = 0
-        if self.config.keepalive and self.state.synchronized and self.state is not TcpState.TIME_WAIT:
-            self._keepalive_at = now + self.config.keepalive_idle
         state = self.state
         if state is TcpState.CLOSED:
             self._count("rx.closed")
@@ -391,6 +389,10 @@ class TcpConnection:
             self._syn_sent_arrives(segment, payload, now)
         else:
             self._synchronized_arrives(segment, payload, now)
+        # Keepalive idles from the last segment received (RFC 1122 §4.2.3.6) — armed after the segment
+        # is processed, so that the one completing the handshake starts it too.
+        if self.config.keepalive and self.state.synchronized and self.state is not TcpState.TIME_WAIT:
+            self._keepalive_at = now + self.config.keepalive_idle
         self._transmit(now)
 
     def _syn_sent_arrives(self, segment: TcpHeader, payload: bytes, now: int) -> None:
