@@ -367,7 +367,9 @@ class TcpConnection:
         return (now // 1_000_000 + self.ts_offset) & MASK  # a 1 ms timestamp clock (RFC 7323 §5.4)
 
     def _receive_window(self) -> int:
-        return max(self.config.receive_buffer - len(self._recv), 0)
+        # No more than the window field can say: without scaling, a 128 KiB buffer still offers 65535
+        # (otherwise every read would look like a window worth announcing, and defeat delayed ACKs).
+        return min(max(self.config.receive_buffer - len(self._recv), 0), 0xFFFF << self.rcv_wscale)
 
     def _window_update_worth_it(self) -> bool:
         advertised = self.rcv_adv - self.rcv_nxt
