@@ -30,6 +30,9 @@ SECOND: Final = 1_000_000_000
 _TIME = 0
 _CALLBACK = 2
 
+_push = heapq.heappush  # module-level names: the hot path skips the attribute lookups
+_pop = heapq.heappop
+
 
 class Timer:
     """A handle on one scheduled callback; :meth:`cancel` it any time before it fires."""
@@ -77,7 +80,7 @@ class Simulator:
             raise ValueError(f"cannot schedule in the past ({when} < now {self.now})")
         self._sequence += 1
         entry = [when, self._sequence, callback, argument]
-        heapq.heappush(self._queue, entry)
+        _push(self._queue, entry)
         return Timer(entry)
 
     def call_later(self, delay: int, callback: Callable[[Any], object], argument: Any = None) -> Timer:
@@ -86,13 +89,13 @@ class Simulator:
             raise ValueError(f"negative delay {delay}")
         self._sequence += 1
         entry = [self.now + delay, self._sequence, callback, argument]
-        heapq.heappush(self._queue, entry)
+        _push(self._queue, entry)
         return Timer(entry)
 
     def post(self, when: int, callback: Callable[[Any], object], argument: Any = None) -> None:
         """Like :meth:`call_at` without a handle: the hot path (links) never cancels."""
-        self._sequence += 1
-        heapq.heappush(self._queue, [when, self._sequence, callback, argument])
+        self._sequence = sequence = self._sequence + 1
+        _push(self._queue, [when, sequence, callback, argument])
 
     # -- running ----------------------------------------------------------------------------------
     def run(self, until: int | None = None, *, max_events: int | None = None) -> RunResult:
@@ -103,24 +106,33 @@ class Simulator:
         scenarios such as a broadcast storm), the run stops after that many events.
         """
         queue = self._queue
-        pop = heapq.heappop
-        budget = max_events if max_events is not None else -1
         ran = 0
         try:
-            while queue:
-                entry = queue[0]
-                if until is not None and entry[0] > until:
-                    break
-                pop(queue)
-                callback = entry[2]
-                if callback is None:
-                    continue  # cancelled
-                if ran == budget:
-                    heapq.heappush(queue, entry)
-                    return RunResult("budget", ran, self.now)
-                self.now = entry[0]
-                ran += 1
-                callback(entry[3])
+            if until is None and max_events is None:
+                # The usual case, kept tight: run to the end, nothing to peek at or count down.
+                while queue:
+                    entry = _pop(queue)
+                    callback = entry[2]
+                    if callback is not None:  # else cancelled
+                        self.now = entry[0]
+                        ran += 1
+                        callback(entry[3])
+            else:
+                budget = max_events if max_events is not None else -1
+                while queue:
+                    entry = queue[0]
+                    if until is not None and entry[0] > until:
+                        break
+                    _pop(queue)
+                    callback = entry[2]
+                    if callback is None:
+                        continue  # cancelled
+                    if ran == budget:
+                        _push(queue, entry)
+                        return RunResult("budget", ran, self.now)
+                    self.now = entry[0]
+                    ran += 1
+                    callback(entry[3])
         finally:
             self.events_run += ran
         if until is not None:

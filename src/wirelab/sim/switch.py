@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Final
 
 from wirelab.sim.link import Port
 from wirelab.trace import Counters, Layer, Trace
-from wirelab.wire.mac import MacAddress
+from wirelab.wire.mac import MacAddress, mac_from_packed
 
 if TYPE_CHECKING:
     from wirelab.sim.engine import Simulator
@@ -156,7 +156,7 @@ class Switch:
                 count=len(out),
             )
         for port in out:
-            port.send(frame)
+            port.channel.transmit(frame)  # type: ignore[union-attr]  # connected: Port.send without its check
 
     def _learn(self, mac: bytes, port: int, now: int) -> None:
         table = self.table
@@ -166,7 +166,8 @@ class Switch:
                 self.counters["switch.table-full"] += 1
                 self._record("refused-full", mac, port, now)
                 return
-        table[mac] = MacEntry(port, now)
+        # Keyed by the interned address's octets: every switch that learns this MAC shares one key.
+        table[mac_from_packed(mac).packed] = MacEntry(port, now)
         self._record("learned", mac, port, now)
 
     def _expire(self, now: int) -> None:
@@ -177,7 +178,7 @@ class Switch:
 
     def _record(self, change: str, mac: bytes, port: int, now: int, **extra: object) -> None:
         self.counters[f"switch.mac.{change}"] += 1
-        address = MacAddress(mac)
+        address = mac_from_packed(mac)  # interned: the history of every switch shares one value per MAC
         self.history.append(MacTableChange(now, change, address, port))
         if self.trace.enabled:
             self.trace.emit(now, self.name, Layer.LINK, f"switch.mac.{change}", mac=address, port=port, **extra)
