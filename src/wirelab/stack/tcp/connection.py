@@ -147,7 +147,8 @@ class TcpConnection:
         # -- timers: deadlines in ns, None when off ---------------------------------------------------
         self._rto_at: int | None = None
         self._persist_at: int | None = None
-        self._persist_backoff = 0
+        self._persist_backoff = 0  # doublings of the probe interval
+        self._persist_unanswered = 0  # probes sent since the last ACK: only silence gives up
         self._delack_at: int | None = None
         self._keepalive_at: int | None = None
         self._keepalive_sent = 0
@@ -582,6 +583,7 @@ class TcpConnection:
         state = self.state
         if state is TcpState.TIME_WAIT:
             return
+        self._persist_unanswered = 0  # an acceptable ACK answers any window probe (RFC 1122 §4.2.2.17)
         window = segment.window << self.snd_wscale
         if self.sack and segment.options:
             self._update_scoreboard(segment, ack)
@@ -876,10 +878,12 @@ class TcpConnection:
         ranges.sort(key=lambda r: 0 if latest is not None and r[0] <= latest < r[1] else 1)
         return tuple((start & MASK, end & MASK) for start, end in ranges[:limit])
 
-    def _send_range(self, seq: int, now: int, *, retransmission: bool) -> int:
+    def _send_range(self, seq: int, now: int, *, retransmission: bool, limit: int | None = None) -> int:
         """Send one segment starting at ``seq`` (data and/or FIN); returns the octets of data sent."""
         data_end = self._send_start + len(self._send)
         length = min(self.send_mss, max(data_end - seq, 0))
+        if limit is not None:
+            length = min(length, limit)
         if self._sacked and retransmission:
             for start, _end in self._sacked:
                 if start > seq:
@@ -958,7 +962,12 @@ class TcpConnection:
                     self._start_persist(now)
                 break
             if length < mss and length < available:
-                break  # more data waits for a full segment (sender SWS avoidance, RFC 9293 §3.8.6.2.1)
+                # More data waits for a full segment (sender SWS avoidance, RFC 9293 §3.8.6.2.1). If the
+                # window is what holds it back and nothing is in flight, no ACK will come to move it:
+                # the persist timer is the override timeout (d) that sends what fits.
+                if window_room < mss and self.snd_max == self.snd_una and self._persist_at is None:
+                    self._start_persist(now)
+                break
             if length < mss and self.nagle and self.snd_nxt > self.snd_una and self.snd_nxt >= self.snd_max:
                 break  # Nagle: a small segment waits while data is unacknowledged
             sent = self._send_range(self.snd_nxt, now, retransmission=self.snd_nxt < self.snd_max)
@@ -1043,15 +1052,24 @@ class TcpConnection:
     def _window_probe(self, now: int) -> None:
         """A zero-window probe (RFC 9293 §3.8.6.1). As Linux: SEQ = SND.UNA - 1, no data, so the peer
         answers with an ACK carrying its current window; probing never gives up while it answers."""
-        if self.snd_wnd > 0 or self.unsent <= 0:
+        if self.unsent <= 0:
             return
-        if self._persist_backoff >= self.config.data_retries:
+        window_room = self.snd_una + self.snd_wnd - self.snd_nxt
+        if window_room > 0:
+            # A window too small for a full segment, nothing in flight: send what fits (RFC 9293
+            # §3.8.6.2.1 (d); Linux's tcp_write_wakeup). Its ACK brings the window's next news.
+            self.snd_nxt += self._send_range(self.snd_nxt, now, retransmission=False, limit=window_room)
+            return
+        if self.snd_wnd > 0:
+            return
+        if self._persist_unanswered >= self.config.data_retries:
             self.abort(now, "ETIMEDOUT")
             return
         self._count("tx.window-probe")
         self._trace(now, "tcp.window-probe", backoff=self._persist_backoff)
         self.outbox.append(self._make_segment(self.snd_una - 1, ACK, b"", now))
         self._persist_backoff += 1
+        self._persist_unanswered += 1
         self._start_persist(now)
 
     def _keepalive_probe(self, now: int) -> None:
