@@ -207,6 +207,16 @@ class TestArp:
         assert node.counters["arp.conflict"] == 1
 
 
+MARTIAN_XFAIL = pytest.mark.xfail(
+    strict=True,
+    reason="bug in stack/node.py: _ip_input never checks the source address, so a unicast echo request (or TCP "
+    "segment) from 192.168.1.255 or 255.255.255.255 is answered with a link-layer *broadcast* reply (send_ip -> "
+    "_output sends to the broadcast MAC), one from 224.0.0.1, 240.0.0.1 or 0.0.0.0 is answered via the gateway, "
+    "and one from 127.0.0.1 arriving on the wire is answered on LOOPBACK; RFC 1122 §3.2.1.3 / RFC 1812 §5.3.7 "
+    "(Linux: martian source): discard and count (e.g. ip.drop.bad-source) invalid sources on input",
+)
+
+
 # --- ICMP echo (RFC 792, RFC 1122 §3.2.2.6) ----------------------------------------------------------------
 
 
@@ -249,6 +259,27 @@ class TestEcho:
         _, header, reply = only_icmp(node)
         assert header.src == MY_IP  # never from the broadcast address
         assert reply.type == IcmpType.ECHO_REPLY
+
+    @MARTIAN_XFAIL
+    @pytest.mark.parametrize(
+        "source",
+        [
+            pytest.param(LAN_BROADCAST, id="directed broadcast"),
+            pytest.param(IPv4Address("255.255.255.255"), id="limited broadcast"),
+            pytest.param(IPv4Address("224.0.0.1"), id="multicast"),
+            pytest.param(IPv4Address("240.0.0.1"), id="class E"),
+            pytest.param(IPv4Address("0.0.0.0"), id="unspecified"),
+            pytest.param(IPv4Address("127.0.0.1"), id="loopback from the wire"),
+        ],
+    )
+    def test_a_request_from_a_source_that_is_not_one_host_is_discarded(self, source: IPv4Address) -> None:
+        # RFC 1122 §3.2.1.3: such a source is invalid and the datagram MUST be silently discarded;
+        # answering a broadcast source would make every host on the LAN a smurf reflector.
+        node = host_knowing_peer()
+        node.set_gateway(R0_IP)  # so that no answer is missing merely for want of a route
+        node.interfaces[0].arp.update(R0_IP, PEER_MAC, 0, create=True)
+        node.receive(0, ip_frame(echo_request(src=source)), 0)
+        assert node.take_outbox() == []
 
     def test_an_echo_reply_goes_to_the_applications_not_answered(self) -> None:
         node = host_knowing_peer()
