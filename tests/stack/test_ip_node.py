@@ -501,6 +501,31 @@ class TestRouterForwarding:
         assert outbox(node) == []
         assert node.counters["ip.forward.drop.link-broadcast"] == 1
 
+    @pytest.mark.xfail(
+        strict=True,
+        reason="bug in stack/node.py: _forward never checks for martian addresses, so with a default route a "
+        "router forwards packets to 127/8, 0/8 or class E destinations and from 127/8, 0/8 or multicast sources "
+        "(RFC 1812 §5.3.7 and §4.2.2.11: MUST NOT / SHOULD NOT forward; Linux drops them as martians); "
+        "expected: dropped and counted, e.g. ip.forward.drop.martian",
+    )
+    @pytest.mark.parametrize(
+        ("source", "destination"),
+        [
+            pytest.param("192.168.1.10", "127.0.0.1", id="to loopback"),
+            pytest.param("192.168.1.10", "0.1.2.3", id="to network 0"),
+            pytest.param("192.168.1.10", "240.0.0.1", id="to class E"),
+            pytest.param("127.0.0.1", "10.0.0.2", id="from loopback"),
+            pytest.param("0.0.0.0", "10.0.0.2", id="from network 0"),
+            pytest.param("224.0.0.5", "10.0.0.2", id="from multicast"),
+        ],
+    )
+    def test_martian_addresses_are_never_forwarded(self, source: str, destination: str) -> None:
+        node = router()
+        node.set_gateway(FAR_IP)  # a default route: nothing is dropped merely for want of a route
+        packet = ip_packet(IpProtocol.UDP, bytes(8), IPv4Address(source), IPv4Address(destination))
+        assert [sent for sent in self.forward(node, packet) if sent.interface == 1] == []
+        assert node.counters["ip.forwarded"] == 0
+
     def test_a_router_answers_for_its_other_interface(self) -> None:
         node = router()
         node.receive(0, ip_frame(echo_request(MY_IP, IPv4Address("10.0.0.1")), dst=R0_MAC, src=MY_MAC), 0)
