@@ -373,10 +373,14 @@ class TcpConnection:
         return min(max(self.config.receive_buffer - len(self._recv), 0), 0xFFFF << self.rcv_wscale)
 
     def _window_update_worth_it(self) -> bool:
+        """A read earns an ACK of its own only when the window it opens could matter to the sender: the
+        opening is worth announcing (RFC 9293 §3.8.6.2.2) and what we advertised is down to half of what
+        we can offer (as Linux's tcp_cleanup_rbuf). Otherwise the next ACK carries the new window anyway,
+        and an application that reads promptly does not double the ACKs (RFC 1122 §4.2.3.2)."""
         advertised = self.rcv_adv - self.rcv_nxt
         possible = self._receive_window()
         threshold = min(self.config.receive_buffer // 2, self.config.mss)
-        return possible - advertised >= threshold
+        return possible - advertised >= threshold and 2 * advertised <= possible
 
     # ------------------------------------------------------------------------------------------
     # segment arrives (RFC 9293 §3.10.7)
