@@ -340,13 +340,6 @@ class TestCorruption:
         assert b.received == []
         assert counters["link.rx.bad-fcs"] == 10
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="weak spot in sim/link.py's corrupt_past_fcs model: its docstring promises every flip is caught by "
-        "a checksum, but a UDP checksum with a single bit set (e.g. 0x0001) becomes 0 = 'no checksum' (RFC 768) "
-        "when that bit is flipped, and the corrupted datagram is accepted; _flip_one_bit should avoid that bit "
-        "(or the docstring should say so)",
-    )
     def test_past_the_fcs_a_udp_checksum_of_one_bit_cannot_be_flipped_to_no_checksum(self) -> None:
         data = EthernetHeader(B_MAC, A_MAC, EtherType.IPV4).emit(
             Ipv4Header(A_IP, B_IP, IpProtocol.UDP).emit(udp_with_checksum_one())

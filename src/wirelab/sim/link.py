@@ -11,7 +11,9 @@ Corruption flips exactly one bit. Real Ethernet's FCS (CRC-32) catches every sin
 default the receiving NIC drops a corrupted frame ("bad FCS") and nothing corrupted is delivered. With
 ``corrupt_past_fcs`` the flip happens *after* the FCS check (a faulty NIC or switch memory): it lands
 in bytes an Internet checksum covers, so IP, ICMP, UDP or TCP must catch it — a single-bit error
-always changes a one's complement sum.
+always changes a one's complement sum. That promise holds end to end because a frame is corrupted at
+most once (the network's links share a memory of the frames they corrupted: two flips could cancel
+in the sum, as they sometimes do on real networks), and never so as to zero a UDP checksum.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
 ETHERNET_OVERHEAD_OCTETS: Final = 4 + 8 + 12  # FCS, preamble + SFD, inter-frame gap
 MIN_FRAME_OCTETS: Final = 60  # without FCS
+CORRUPTED_MEMORY: Final = 100_000  # corrupted frames remembered (oldest forgotten first)
 ETHERNET_HEADER_OCTETS: Final = 14
 VLAN_TAG_OCTETS: Final = 4
 
@@ -97,6 +100,7 @@ class Channel:
         "_in_flight",
         "_random",
         "config",
+        "corrupted",
         "counters",
         "destination",
         "name",
@@ -122,6 +126,9 @@ class Channel:
         self.trace = trace
         self.counters = counters
         self.up = True
+        # Frames this channel (or, when shared by the network, any channel) corrupted past the FCS:
+        # they are never flipped a second time, so a single-bit error is all a checksum ever faces.
+        self.corrupted: dict[bytes, None] = {}
         # The random stream is made when first drawn from (only impairments draw): a Mersenne Twister
         # holds ~2.5 KB, and most channels never need one. Its seed depends only on the simulator's
         # seed and the channel's name, so a stream made late draws exactly what one made here would.
@@ -212,8 +219,12 @@ class Channel:
             arrival += config.reorder_delay
             self.counters["link.reordered"] += 1
         deliver = self._deliver
-        if config.corrupt and rng.random() < config.corrupt:
+        if config.corrupt and rng.random() < config.corrupt and frame not in self.corrupted:
+            # A frame already corrupted past the FCS upstream is not flipped again: two flips can cancel
+            # in a one's complement sum, and the model promises that every corruption is caught.
             frame, good_fcs = self._flip_one_bit(frame, rng)
+            if good_fcs:
+                self._remember_corrupted(frame)
             self.counters["link.corrupted"] += 1
             if not good_fcs:
                 deliver = self._deliver_bad_fcs
@@ -236,10 +247,22 @@ class Channel:
             if covered is not None:
                 start, end = covered
                 past_fcs = True
-        bit = rng.randrange((end - start) * 8)
         mutable = bytearray(frame)
-        mutable[start + bit // 8] ^= 0x80 >> (bit % 8)
-        return bytes(mutable), past_fcs
+        while True:
+            bit = rng.randrange((end - start) * 8)
+            position = start + bit // 8
+            mutable[position] ^= 0x80 >> (bit % 8)
+            if not past_fcs or not _zeroed_udp_checksum(mutable, start, position):
+                return bytes(mutable), past_fcs
+            # A UDP checksum with one bit set would become 0, "no checksum" (RFC 768), and the datagram
+            # would pass unchecked: flip another bit instead (only that one position can do this).
+            mutable[position] ^= 0x80 >> (bit % 8)
+
+    def _remember_corrupted(self, frame: bytes) -> None:
+        corrupted = self.corrupted
+        corrupted[frame] = None
+        if len(corrupted) > CORRUPTED_MEMORY:
+            del corrupted[next(iter(corrupted))]
 
     def _deliver(self, frame: bytes) -> None:
         destination = self.destination
@@ -296,6 +319,14 @@ def _checksum_covered_span(frame: bytes) -> tuple[int, int] | None:
     return offset, end
 
 
+def _zeroed_udp_checksum(frame: bytearray, ip_start: int, position: int) -> bool:
+    """Whether the flip at ``position`` landed in a UDP checksum and left it 0x0000."""
+    if frame[ip_start + 9] != 17:
+        return False
+    checksum_at = ip_start + (frame[ip_start] & 0x0F) * 4 + 6
+    return checksum_at <= position < checksum_at + 2 and frame[checksum_at : checksum_at + 2] == b"\x00\x00"
+
+
 class Link:
     """A full-duplex cable between two ports: two independent channels."""
 
@@ -308,6 +339,7 @@ class Link:
         counters: Counters,
         config: ChannelConfig | None = None,
         config_back: ChannelConfig | None = None,
+        corrupted: dict[bytes, None] | None = None,
     ) -> None:
         if a.connected or b.connected:
             raise ValueError(f"port already connected: {a if a.connected else b}")
@@ -318,6 +350,8 @@ class Link:
         self.name = f"{a.name}<->{b.name}"
         self.forward = Channel(sim, a, b, forward, trace, counters)
         self.backward = Channel(sim, b, a, config_back or forward, trace, counters)
+        if corrupted is not None:  # shared by every link of a network (see Channel.corrupted)
+            self.forward.corrupted = self.backward.corrupted = corrupted
         a.channel = self.forward
         b.channel = self.backward
 

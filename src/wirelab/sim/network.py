@@ -48,6 +48,7 @@ class Network:
         self.counters: dict[str, Counters] = {}
         self.captures: list[Capture] = []
         self._next_mac = 1
+        self._corrupted: dict[bytes, None] = {}  # shared by all links: a frame is corrupted at most once
 
     # -- building ---------------------------------------------------------------------------------
     def _new_name(self, name: str) -> None:
@@ -208,7 +209,7 @@ class Network:
         name = f"{port_a.name}<->{port_b.name}"
         counters = self.counters.setdefault(name, Counters())
         try:
-            link = Link(self.sim, port_a, port_b, self.trace, counters, config, config_back)
+            link = Link(self.sim, port_a, port_b, self.trace, counters, config, config_back, self._corrupted)
         except ValueError as error:
             raise TopologyError(str(error)) from None
         self.links.append(link)
