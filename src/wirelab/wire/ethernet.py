@@ -84,7 +84,10 @@ class EthernetHeader(NamedTuple):
     @staticmethod
     def parse(frame: bytes) -> tuple[EthernetHeader, bytes]:
         """Split a frame into its header and payload (padding included: the frame cannot tell)."""
-        header = _untagged_header(frame[:HEADER_LEN])
+        try:
+            header = _untagged_header(frame[:HEADER_LEN])
+        except TypeError:  # a bytearray or memoryview cannot key the cache; intern its bytes instead
+            header = _untagged_header(bytes(frame[:HEADER_LEN]))
         if header is not None:
             return header, frame[HEADER_LEN:]
         return _tagged_header(frame), frame[VLAN_HEADER_LEN:]

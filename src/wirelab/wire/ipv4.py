@@ -152,6 +152,8 @@ class Ipv4Header(NamedTuple):
             raise ValueError(f"IPv4 datagram of {total} octets exceeds 65535")
         if self.fragment_offset & 7 or not 0 <= self.fragment_offset <= OFFSET_MASK << 3:
             raise ValueError(f"fragment offset {self.fragment_offset} is not a multiple of 8 in range")
+        if not 0 <= self.ecn <= 3:  # a wider ECN would spill into the DSCP bits without a struct.error
+            raise ValueError(f"IPv4 ECN {self.ecn} is not a 2-bit value")
         flags = (
             (FLAG_RESERVED if self.reserved_flag else 0)
             | (FLAG_DONT_FRAGMENT if self.dont_fragment else 0)
