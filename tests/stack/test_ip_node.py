@@ -207,16 +207,6 @@ class TestArp:
         assert node.counters["arp.conflict"] == 1
 
 
-MARTIAN_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="bug in stack/node.py: _ip_input never checks the source address, so a unicast echo request (or TCP "
-    "segment) from 192.168.1.255 or 255.255.255.255 is answered with a link-layer *broadcast* reply (send_ip -> "
-    "_output sends to the broadcast MAC), one from 224.0.0.1, 240.0.0.1 or 0.0.0.0 is answered via the gateway, "
-    "and one from 127.0.0.1 arriving on the wire is answered on LOOPBACK; RFC 1122 §3.2.1.3 / RFC 1812 §5.3.7 "
-    "(Linux: martian source): discard and count (e.g. ip.drop.bad-source) invalid sources on input",
-)
-
-
 # --- ICMP echo (RFC 792, RFC 1122 §3.2.2.6) ----------------------------------------------------------------
 
 
@@ -260,7 +250,6 @@ class TestEcho:
         assert header.src == MY_IP  # never from the broadcast address
         assert reply.type == IcmpType.ECHO_REPLY
 
-    @MARTIAN_XFAIL
     @pytest.mark.parametrize(
         "source",
         [
@@ -501,13 +490,6 @@ class TestRouterForwarding:
         assert outbox(node) == []
         assert node.counters["ip.forward.drop.link-broadcast"] == 1
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug in stack/node.py: _forward never checks for martian addresses, so with a default route a "
-        "router forwards packets to 127/8, 0/8 or class E destinations and from 127/8, 0/8 or multicast sources "
-        "(RFC 1812 §5.3.7 and §4.2.2.11: MUST NOT / SHOULD NOT forward; Linux drops them as martians); "
-        "expected: dropped and counted, e.g. ip.forward.drop.martian",
-    )
     @pytest.mark.parametrize(
         ("source", "destination"),
         [

@@ -331,6 +331,12 @@ class IpNode:
     def _ip_input(self, interface: Interface | None, packet: bytes, link_broadcast: bool, now: int) -> None:
         counters = self.counters
         header, payload = Ipv4Header.parse(packet)
+        if interface is not None and _not_one_host(header.src, self._broadcasts):
+            # RFC 1122 §3.2.1.3: a source that names no single host (0/8, 127/8 off the wire, multicast,
+            # class E, a broadcast) is invalid; answering it would reflect, so discard silently, counted.
+            counters["ip.drop.bad-source"] += 1
+            self._event(Layer.NETWORK, "ip.drop.bad-source", src=header.src, dst=header.dst)
+            return
         destination = header.dst
         value = address_value(destination)
         if (
@@ -479,6 +485,11 @@ class IpNode:
         counters = self.counters
         if link_broadcast:
             counters["ip.forward.drop.link-broadcast"] += 1  # RFC 1812 §5.3.4: never forward these
+            return
+        if _martian_destination(header.dst):
+            # RFC 1812 §5.3.7: never forward to 0/8, 127/8 or class E (the source was checked on input).
+            counters["ip.forward.drop.martian"] += 1
+            self._event(Layer.NETWORK, "ip.martian", src=header.src, dst=header.dst)
             return
         if header.ttl <= 1:
             # RFC 1812 §5.3.1: TTL would reach 0 here: drop and say "time exceeded in transit".
@@ -729,3 +740,14 @@ class IpNode:
     def _event(self, layer: Layer, kind: str, **fields: object) -> None:
         if self.trace.enabled:
             self.trace.emit(self.now, self.name, layer, kind, **fields)
+
+
+def _not_one_host(source: IPv4Address, broadcasts: set[IPv4Address]) -> bool:
+    """RFC 1122 §3.2.1.3 and RFC 1812 §5.3.7: sources that cannot name a single host."""
+    first = address_value(source) >> 24
+    return first in (0, 127) or first >= 224 or source in broadcasts
+
+
+def _martian_destination(destination: IPv4Address) -> bool:
+    first = address_value(destination) >> 24
+    return first in (0, 127) or first >= 240

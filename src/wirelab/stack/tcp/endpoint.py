@@ -123,7 +123,7 @@ class TcpEndpoint:
         listener = Listener(address, port, max(backlog, 0), config=config)
         self.listeners[key] = listener
         self._use_port(port)
-        self._trace("tcp.listen", address=address, port=port, backlog=backlog)
+        self._trace("tcp.listening", address=address, port=port, backlog=backlog)
         return listener
 
     def close_listener(self, listener: Listener) -> None:

@@ -1,0 +1,39 @@
+"""Every trace event kind the code emits has a sentence in the English catalog, and the catalog loads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from wirelab.trace import Layer, TraceEvent, catalog
+
+SOURCE = Path(__file__).resolve().parents[1] / "src" / "wirelab"
+# Literal kinds passed to _event(...), _trace(...), tracer(...) or trace.emit(...).
+KIND = re.compile(
+    r"""(?:_event|_trace|\.emit)\(\s*(?:[^,()]+,\s*){0,4}?(?:Layer\.\w+,\s*)?f?"([a-z0-9-]+(?:\.[a-z0-9-]+)+)\""""
+)
+
+
+def emitted_kinds() -> set[str]:
+    kinds: set[str] = set()
+    for path in SOURCE.rglob("*.py"):
+        kinds.update(match for match in KIND.findall(path.read_text()) if "{" not in match)
+    return kinds
+
+
+def test_the_english_catalog_loads_and_is_not_empty() -> None:
+    assert len(catalog("en")) > 40
+
+
+def test_every_emitted_kind_has_a_sentence() -> None:
+    kinds = emitted_kinds()
+    assert len(kinds) > 30  # the pattern really finds them
+    missing = sorted(kind for kind in kinds if kind not in catalog("en"))
+    assert missing == []
+
+
+def test_a_sentence_renders_from_its_fields_and_unknown_kinds_still_say_something() -> None:
+    event = TraceEvent(0, "a", Layer.LINK, "arp.request.sent", {"ip": "192.168.1.11", "mine": "192.168.1.10"})
+    assert event.render() == "ARP request (broadcast): who has 192.168.1.11? tell 192.168.1.10"
+    odd = TraceEvent(0, "a", Layer.LINK, "no.such.kind", {"x": 1})
+    assert odd.render() == "no.such.kind: x=1"
