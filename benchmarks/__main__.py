@@ -1,4 +1,4 @@
-"""Run benchmarks: ``./dev bench`` (all) or ``./dev bench codec``."""
+"""Run benchmarks: ``./dev bench`` (all) or ``./dev bench codec|sim|tcp [--quick]``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 BENCHMARKS = {
     "codec": "benchmarks.codec",
     "sim": "benchmarks.sim",
+    "tcp": "benchmarks.tcp",
 }
 
 

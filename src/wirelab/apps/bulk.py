@@ -43,6 +43,7 @@ class BulkSink:
         self.digests: dict[tuple[IPv4Address, int], str] = {}
         self._hashes: dict[int, hashlib._Hash] = {}
         self.finished: list[tuple[IPv4Address, int]] = []
+        self.finished_at: dict[tuple[IPv4Address, int], int] = {}  # virtual time each stream's EOF arrived
         self.listener.on_ready = self._accept
 
     def _accept(self, _listener: Listener) -> None:
@@ -67,6 +68,7 @@ class BulkSink:
         if connection.eof and connection.remote not in self.digests:
             self.digests[connection.remote] = digest.hexdigest()
             self.finished.append(connection.remote)
+            self.finished_at[connection.remote] = self.node.sim.now
             self.endpoint.call(connection, "close")
         self.node.flush()
 
