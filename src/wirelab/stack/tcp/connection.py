@@ -117,6 +117,7 @@ class TcpConnection:
         self._recv = bytearray()  # in order, for the application
         self._out_of_order: dict[int, bytes] = {}  # seq -> octets beyond a hole
         self._out_of_order_fin: int | None = None
+        self._sack_recent: list[int] = []  # starts of out-of-order segments, the latest first (RFC 2018 §4)
         self.fin_received = False
         # -- options (negotiated on the SYNs) ---------------------------------------------------------
         self.peer_mss = DEFAULT_PEER_MSS
@@ -644,11 +645,16 @@ class TcpConnection:
                 self.dupacks = 0
                 self.cc.on_exit_recovery(self.flight, mss)
                 self._trace(now, "tcp.recovery.exit", cwnd=self.cc.cwnd)
-            else:
-                # RFC 6582 partial ACK: the next hole is lost too; retransmit it at once.
-                if not self.sack:
-                    self.cc.cwnd = max(self.cc.cwnd - acked + mss, mss)
+            # RFC 6582 partial ACK: the next hole is lost too; retransmit it at once. With SACK, only
+            # a hole the scoreboard still shows and that was not resent yet (RFC 6675 NextSeg) — an
+            # ACK that is merely late must not resend octets the receiver holds.
+            elif not self.sack:
+                self.cc.cwnd = max(self.cc.cwnd - acked + mss, mss)
                 self._retransmit_first(now)
+            else:
+                hole = self._next_hole()
+                if hole is not None and hole < self.snd_max:
+                    self._send_range(hole, now, retransmission=True)
         else:
             self.dupacks = 0
             self.cc.on_ack(acked, mss)
@@ -766,7 +772,7 @@ class TcpConnection:
                 self._out_of_order[seq] = payload
             self._count("rx.out-of-order")
             self._ack_now = True
-            self._last_ooo = seq
+            self._sack_recent = [seq, *(s for s in self._sack_recent if s != seq and s > self.rcv_nxt)]
 
     def _drain_out_of_order(self) -> bool:
         filled = False
@@ -878,8 +884,16 @@ class TcpConnection:
                 ranges[-1][1] = max(ranges[-1][1], end)
             else:
                 ranges.append([seq, end])
-        latest = getattr(self, "_last_ooo", None)
-        ranges.sort(key=lambda r: 0 if latest is not None and r[0] <= latest < r[1] else 1)
+
+        # The block holding the latest arrival first, then the others by how recently they grew: with
+        # room for three blocks, the oldest news is what gets left out.
+        def recency(block: list[int]) -> int:
+            for rank, seq in enumerate(self._sack_recent):
+                if block[0] <= seq < block[1]:
+                    return rank
+            return len(self._sack_recent)
+
+        ranges.sort(key=recency)
         return tuple((start & MASK, end & MASK) for start, end in ranges[:limit])
 
     def _send_range(self, seq: int, now: int, *, retransmission: bool, limit: int | None = None) -> int:
