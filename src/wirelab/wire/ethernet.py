@@ -96,10 +96,13 @@ class EthernetHeader(NamedTuple):
         """The frame's bytes; padded with zeros to 60 octets as a NIC does, unless ``pad=False``."""
         if not MIN_ETHERTYPE <= self.ethertype <= 0xFFFF:
             raise ValueError(f"EtherType {self.ethertype:#x} is not in 0x0600..0xffff")
+        if self.ethertype == _TPID_8021Q and self.vlan is None:
+            # Such bytes would parse back as a tagged frame: say what is meant instead.
+            raise ValueError("EtherType 0x8100 is the 802.1Q tag itself: give vlan=VlanTag(...) instead")
         head = self.dst.packed + self.src.packed
         if self.vlan is not None:
             vid, pcp, dei = self.vlan
-            if not (0 <= vid < 4096 and 0 <= pcp < 8):
+            if not (0 <= vid < 4096 and 0 <= pcp < 8) or dei not in (0, 1):
                 raise ValueError(f"bad 802.1Q tag {self.vlan}")
             head += _TAG.pack(EtherType.VLAN, pcp << 13 | dei << 12 | vid)
         frame = head + self.ethertype.to_bytes(2, "big") + payload

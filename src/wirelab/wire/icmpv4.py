@@ -126,7 +126,9 @@ class IcmpMessage(NamedTuple):
         cls, code: UnreachableCode, offending_datagram: bytes, next_hop_mtu: int = 0
     ) -> IcmpMessage:
         """Destination unreachable quoting the offending datagram; ``next_hop_mtu`` for code 4."""
-        return cls(IcmpType.DEST_UNREACHABLE, code, next_hop_mtu & 0xFFFF, quote(offending_datagram))
+        if not 0 <= next_hop_mtu <= 0xFFFF:
+            raise ValueError(f"next-hop MTU {next_hop_mtu} does not fit 16 bits (RFC 1191)")
+        return cls(IcmpType.DEST_UNREACHABLE, code, next_hop_mtu, quote(offending_datagram))
 
     @classmethod
     def time_exceeded(cls, code: TimeExceededCode, offending_datagram: bytes) -> IcmpMessage:
