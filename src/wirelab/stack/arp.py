@@ -80,6 +80,21 @@ class ArpAction:
 class ArpCache:
     """One interface's neighbour table."""
 
+    # One cache per interface (so one per host): no per-instance __dict__.
+    __slots__ = (
+        "_deadlines",
+        "_history_limit",
+        "_sequence",
+        "entries",
+        "history",
+        "max_tries",
+        "queue_drops",
+        "queue_limit",
+        "reachable_time",
+        "retry_interval",
+        "stale_time",
+    )
+
     def __init__(
         self,
         *,
