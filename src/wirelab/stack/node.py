@@ -126,6 +126,7 @@ class IpNode:
         self._identification = self.rng.randrange(1 << 16)
         self._local: dict[int, Interface | None] = {}  # my addresses (as ints) -> interface
         self._broadcasts: set[IPv4Address] = {LIMITED_BROADCAST}
+        self._broadcast_values: set[int] = {address_value(LIMITED_BROADCAST)}  # the same, hashed cheaply
         self.now = 0
         # Transports with timers of their own (TCP): asked for poll_at() and polled with the node.
         self.timer_clients: list[TimerClient] = []
@@ -153,6 +154,7 @@ class IpNode:
                 raise ValueError(f"{self.name}: {address} is the network's own or broadcast address")
             self._local[address_value(address.ip)] = interface
             self._broadcasts.add(address.network.broadcast_address)
+            self._broadcast_values.add(address_value(address.network.broadcast_address))
             self.routes.add(Route(address.network, interface.index, None, "connected"))
         return interface
 
@@ -331,7 +333,7 @@ class IpNode:
     def _ip_input(self, interface: Interface | None, packet: bytes, link_broadcast: bool, now: int) -> None:
         counters = self.counters
         header, payload = Ipv4Header.parse(packet)
-        if interface is not None and _not_one_host(header.src, self._broadcasts):
+        if interface is not None and _not_one_host(address_value(header.src), self._broadcast_values):
             # RFC 1122 §3.2.1.3: a source that names no single host (0/8, 127/8 off the wire, multicast,
             # class E, a broadcast) is invalid; answering it would reflect, so discard silently, counted.
             counters["ip.drop.bad-source"] += 1
@@ -341,7 +343,7 @@ class IpNode:
         value = address_value(destination)
         if (
             value in self._local
-            or destination in self._broadcasts
+            or value in self._broadcast_values
             or (interface is None and destination in LOOPBACK_NETWORK)
         ):
             counters["ip.rx.local"] += 1
@@ -742,9 +744,9 @@ class IpNode:
             self.trace.emit(self.now, self.name, layer, kind, **fields)
 
 
-def _not_one_host(source: IPv4Address, broadcasts: set[IPv4Address]) -> bool:
+def _not_one_host(source: int, broadcasts: set[int]) -> bool:
     """RFC 1122 §3.2.1.3 and RFC 1812 §5.3.7: sources that cannot name a single host."""
-    first = address_value(source) >> 24
+    first = source >> 24
     return first in (0, 127) or first >= 224 or source in broadcasts
 
 

@@ -28,7 +28,7 @@ from wirelab.stack.tcp.connection import MASK, TcpConnection, TcpEvent, TcpEvent
 from wirelab.stack.tcp.isn import IsnGenerator
 from wirelab.stack.tcp.state import TcpState
 from wirelab.trace import Layer
-from wirelab.wire.ipaddr import UNSPECIFIED
+from wirelab.wire.ipaddr import UNSPECIFIED, address_value
 from wirelab.wire.ipv4 import IpProtocol, Ipv4Header
 from wirelab.wire.tcp import TcpFlags, TcpHeader
 
@@ -37,7 +37,13 @@ if TYPE_CHECKING:
 
 EPHEMERAL_LOW: Final = 32768
 EPHEMERAL_HIGH: Final = 60999
-FourTuple = tuple[IPv4Address, int, IPv4Address, int]
+# (local address, local port, remote address, remote port), addresses as ints: IPv4Address hashes
+# through a Python-level __hash__, and every arriving segment looks its connection up.
+FourTuple = tuple[int, int, int, int]
+
+
+def four_tuple(local: tuple[IPv4Address, int], remote: tuple[IPv4Address, int]) -> FourTuple:
+    return (address_value(local[0]), local[1], address_value(remote[0]), remote[1])
 
 
 class TcpError(OSError):
@@ -113,7 +119,8 @@ class TcpEndpoint:
                 return False
         if reuse_address:
             return True
-        return not any(key[1] == port and (key[0] == address or address == UNSPECIFIED) for key in self.connections)
+        wanted = address_value(address)
+        return not any(key[1] == port and (key[0] == wanted or wanted == 0) for key in self.connections)
 
     # -- opening ----------------------------------------------------------------------------------
     def listen(self, address: IPv4Address, port: int, backlog: int, *, config: TcpConfig | None = None) -> Listener:
@@ -158,7 +165,7 @@ class TcpEndpoint:
             else:
                 local = found[0].ip
         port = local_port or self.ephemeral_port()
-        key = (local, port, remote, remote_port)
+        key = four_tuple((local, port), (remote, remote_port))
         if key in self.connections:
             raise TcpError("EADDRINUSE", "Address already in use")
         connection = TcpConnection.connect(
@@ -189,24 +196,18 @@ class TcpEndpoint:
 
     def _tracer_for(self, key: FourTuple) -> Any:
         node = self.node
+        local = f"{IPv4Address(key[0])}:{key[1]}"
+        remote = f"{IPv4Address(key[2])}:{key[3]}"
 
         def tracer(now: int, kind: str, fields: dict[str, Any]) -> None:
             if node.trace.enabled:
-                node.trace.emit(
-                    now,
-                    node.name,
-                    Layer.TRANSPORT,
-                    kind,
-                    local=f"{key[0]}:{key[1]}",
-                    remote=f"{key[2]}:{key[3]}",
-                    **fields,
-                )
+                node.trace.emit(now, node.name, Layer.TRANSPORT, kind, local=local, remote=remote, **fields)
 
         return tracer
 
     # -- segments from IP -------------------------------------------------------------------------
     def segment_arrives(self, ip: Ipv4Header, segment: TcpHeader, payload: bytes, now: int) -> bool:
-        key = (ip.dst, segment.dst_port, ip.src, segment.src_port)
+        key = (address_value(ip.dst), segment.dst_port, address_value(ip.src), segment.src_port)
         connection = self.connections.get(key)
         counters = self.node.counters
         if connection is not None:
@@ -317,8 +318,7 @@ class TcpEndpoint:
         """Run ``connection.<method>(*args, now)`` and send what it produced."""
         now = self.node.now
         result = getattr(connection, method)(*args, now)
-        key = (connection.local[0], connection.local[1], connection.remote[0], connection.remote[1])
-        self._after(key, connection, now)
+        self._after(four_tuple(connection.local, connection.remote), connection, now)
         return result
 
     # -- timers -----------------------------------------------------------------------------------
@@ -340,9 +340,8 @@ class TcpEndpoint:
         for listener in self.listeners.values():
             local = f"{'*' if listener.address == UNSPECIFIED else listener.address}:{listener.port}"
             lines.append(f"{'LISTEN':<13}{len(listener.accept_queue):>7}{listener.backlog:>7}  {local:<22}*:*")
-        for (local_ip, local_port, remote_ip, remote_port), connection in sorted(
-            self.connections.items(), key=lambda item: (int(item[0][0]), item[0][1], int(item[0][2]), item[0][3])
-        ):
+        for _key, connection in sorted(self.connections.items()):
+            (local_ip, local_port), (remote_ip, remote_port) = connection.local, connection.remote
             state = str(connection.state).replace("SYN-RECEIVED", "SYN-RECV")
             lines.append(
                 f"{state:<13}{connection.readable:>7}{connection.send_queue:>7}  "
