@@ -232,3 +232,32 @@ def test_an_ack_rides_on_data_going_back_rfc9293_3_8_6_3() -> None:
     pair.wire.run_for(SECOND)
     from_b = pair.wire.sent(BA, start)
     assert [(r.payload, r.header.ack) for r in from_b] == [(b"answer", pair.a.snd_max & MASK)]
+
+
+# ------------------------------------------------------------------------------------------------
+# Reordering
+# ------------------------------------------------------------------------------------------------
+def test_reordered_segments_are_reassembled_and_the_filling_segment_acked_at_once_rfc5681_4_2() -> None:
+    """Segment 2 of 4 is held back and arrives last. The receiver keeps 3 and 4 (RFC 9293 §3.10.7.4,
+    seventh: segments beyond RCV.NXT may be kept), sends a duplicate ACK for each (RFC 5681 §4.2: "an
+    out-of-order segment SHOULD be acknowledged immediately") — too few for a fast retransmit — and
+    ACKs everything at once when the hole fills; the application sees the octets in order."""
+    pair = established(options=False)
+    first = pair.a.snd_nxt
+    data = _pattern(4 * 1460, 3)
+    pair.wire.hold(AB, lambda header, payload: bool(payload) and header.seq == first + 1460)
+    pair.a.send(data, pair.now)
+    pair.wire.settle()
+    assert bytes(pair.wire.received_b) == data[:1460]
+    start = len(pair.wire.log)
+    pair.wire.release()
+    pair.wire.settle()
+    assert bytes(pair.wire.received_b) == data
+    (ack,) = pair.wire.sent(BA, start)
+    assert ack.header.ack == first + len(data)  # at once, not after the delayed-ACK timeout
+    assert pair.b.counters["rx.out-of-order"] == 2
+    # One immediate ACK per out-of-order segment (the first also covers segment 1, held for a delayed
+    # ACK until then; the second is a duplicate).
+    assert len([r for r in pair.wire.sent(BA) if r.header.ack == first + 1460]) == 2
+    assert pair.a.counters["rx.dupack"] == 1
+    assert pair.a.counters.get("tx.retransmit", 0) == 0
