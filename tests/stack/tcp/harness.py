@@ -22,9 +22,9 @@ import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
-from wirelab.stack.tcp.config import MILLISECOND, SECOND, TcpConfig  # noqa: F401  (re-exported for the tests)
+from wirelab.stack.tcp.config import TcpConfig
 from wirelab.stack.tcp.connection import TcpConnection, TcpEvent
 from wirelab.wire.tcp import TcpFlags, TcpHeader, TcpOption
 
@@ -36,6 +36,22 @@ AB: Final = "A->B"
 BA: Final = "B->A"
 MASK: Final = 0xFFFFFFFF
 _FLAG_ORDER: Final = (TcpFlags.SYN, TcpFlags.FIN, TcpFlags.RST, TcpFlags.PSH, TcpFlags.ACK)
+
+
+class Ports(TypedDict):
+    """``segment(**ports)``: the source and destination ports of a hand-built segment."""
+
+    src_port: int
+    dst_port: int
+
+
+FROM_A: Final = Ports(src_port=A_END[1], dst_port=B_END[1])
+FROM_B: Final = Ports(src_port=B_END[1], dst_port=A_END[1])
+
+
+def ports_to(connection: TcpConnection) -> Ports:
+    """The ports of a segment from ``connection``'s peer to it."""
+    return Ports(src_port=connection.remote[1], dst_port=connection.local[1])
 
 
 def flag_names(flags: TcpFlags) -> str:

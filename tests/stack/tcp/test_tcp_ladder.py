@@ -9,8 +9,7 @@ from harness import (
     AB,
     B_END,
     BA,
-    MILLISECOND,
-    SECOND,
+    FROM_A,
     Clock,
     Pair,
     Wire,
@@ -22,6 +21,7 @@ from harness import (
     syn_sent,
 )
 
+from wirelab.stack.tcp.config import MILLISECOND, SECOND
 from wirelab.stack.tcp.connection import TcpConnection, TcpEventKind
 from wirelab.stack.tcp.state import TcpState
 
@@ -105,7 +105,7 @@ def test_sequence_space_accounting_syn_and_fin_consume_one_bare_ack_none_rfc9293
     assert (pair.a.snd_nxt, pair.a.snd_una) == (101, 101)  # ISS 100 + the SYN
     assert (pair.b.rcv_nxt, pair.a.rcv_nxt) == (101, 301)
     for _ in range(3):  # bare ACKs, built by hand: none of them moves RCV.NXT
-        deliver(pair.b, segment(seq=101, ack=301, src_port=A_END[1], dst_port=B_END[1]), pair.now)
+        deliver(pair.b, segment(seq=101, ack=301, **FROM_A), pair.now)
         assert pair.b.rcv_nxt == 101
     pair.wire.flush()
     pair.a.send(b"x", pair.now)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from harness import (
     AB,
-    SECOND,
     config,
     deliver,
     established,
@@ -14,6 +13,7 @@ from harness import (
     syn_sent,
 )
 
+from wirelab.stack.tcp.config import SECOND
 from wirelab.stack.tcp.state import TcpState
 from wirelab.wire.tcp import MaxSegmentSize, TcpFlags, TcpOptionKind, Timestamps, WindowScale
 

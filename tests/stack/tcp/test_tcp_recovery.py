@@ -11,8 +11,6 @@ from harness import (
     AB,
     BA,
     MASK,
-    MILLISECOND,
-    SECOND,
     Pair,
     config,
     deliver,
@@ -20,6 +18,7 @@ from harness import (
     segment,
 )
 
+from wirelab.stack.tcp.config import MILLISECOND, SECOND
 from wirelab.wire.tcp import TcpHeader
 
 MSS = 1448  # 1460 - 12 for the timestamps

@@ -4,23 +4,20 @@ final ACK, resets and unacceptable ACKs during the handshake."""
 from __future__ import annotations
 
 from harness import (
-    A_END,
     AB,
-    B_END,
     BA,
-    MILLISECOND,
-    SECOND,
+    FROM_A,
     deliver,
     segment,
     syn_received,
 )
 
+from wirelab.stack.tcp.config import MILLISECOND, SECOND
 from wirelab.stack.tcp.connection import TcpEventKind
 from wirelab.stack.tcp.state import TcpState
 from wirelab.wire.tcp import TcpFlags
 
 SYN, ACK, RST, PSH = TcpFlags.SYN, TcpFlags.ACK, TcpFlags.RST, TcpFlags.PSH
-FROM_A = {"src_port": A_END[1], "dst_port": B_END[1]}
 
 
 def test_lost_syn_ack_recovered_at_1_s_rfc9293_3_5_figure_10() -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from harness import (
     AB,
     BA,
-    SECOND,
     config,
     deliver,
     segment,
     syn_sent,
 )
 
+from wirelab.stack.tcp.config import SECOND
 from wirelab.stack.tcp.connection import TcpEvent, TcpEventKind
 from wirelab.stack.tcp.state import TcpState
 from wirelab.wire.tcp import TcpFlags

@@ -9,8 +9,6 @@ from collections.abc import Callable
 
 import pytest
 from harness import (
-    MILLISECOND,
-    SECOND,
     Pair,
     close_wait,
     closing,
@@ -19,10 +17,12 @@ from harness import (
     fin_wait_1,
     fin_wait_2,
     last_ack,
+    ports_to,
     segment,
     time_wait,
 )
 
+from wirelab.stack.tcp.config import MILLISECOND, SECOND
 from wirelab.stack.tcp.connection import TcpConnection, TcpEvent, TcpEventKind
 from wirelab.stack.tcp.state import TcpState
 from wirelab.wire.tcp import NOP, TcpFlags, Timestamps
@@ -49,10 +49,6 @@ def _tcb(pair: Pair, side: str) -> TcpConnection:
     return tcb
 
 
-def _from_peer(tcb: TcpConnection) -> dict[str, int]:
-    return {"src_port": tcb.remote[1], "dst_port": tcb.local[1]}
-
-
 def _window(tcb: TcpConnection) -> int:
     return tcb.rcv_adv - tcb.rcv_nxt
 
@@ -68,7 +64,7 @@ def test_rst_at_exactly_rcv_nxt_resets_rfc5961_3_2_and_rfc9293_3_10_7_4_second(
     pair = builder()
     tcb = _tcb(pair, side)
     assert tcb.state is state
-    deliver(tcb, segment(seq=tcb.rcv_nxt, flags=RST, window=0, **_from_peer(tcb)), pair.now + 1)
+    deliver(tcb, segment(seq=tcb.rcv_nxt, flags=RST, window=0, **ports_to(tcb)), pair.now + 1)
     assert tcb.state is TcpState.CLOSED
     assert tcb.take_outbox() == []
     expected = [TcpEvent(TcpEventKind.ERROR, error)] if error else []
@@ -87,7 +83,7 @@ def test_rst_in_window_but_not_at_rcv_nxt_gets_a_challenge_ack_rfc5961_3_2(
     tcb = _tcb(pair, side)
     assert _window(tcb) > 1
     for offset in (1, _window(tcb) - 1):
-        deliver(tcb, segment(seq=tcb.rcv_nxt + offset, flags=RST, window=0, **_from_peer(tcb)), pair.now + 1)
+        deliver(tcb, segment(seq=tcb.rcv_nxt + offset, flags=RST, window=0, **ports_to(tcb)), pair.now + 1)
         ((header, payload),) = tcb.take_outbox()
         assert (header.flags, header.seq, header.ack, payload) == (
             ACK,
@@ -109,7 +105,7 @@ def test_rst_outside_the_window_is_dropped_silently_rfc5961_3_2(
     pair = builder()
     tcb = _tcb(pair, side)
     for seq in (tcb.rcv_nxt - 1, tcb.rcv_nxt + _window(tcb), tcb.rcv_nxt + 2**30, tcb.rcv_nxt - 2**30):
-        deliver(tcb, segment(seq=seq, flags=RST | ACK, ack=tcb.snd_nxt, window=0, **_from_peer(tcb)), pair.now)
+        deliver(tcb, segment(seq=seq, flags=RST | ACK, ack=tcb.snd_nxt, window=0, **ports_to(tcb)), pair.now)
     assert tcb.state is state
     assert tcb.take_outbox() == []
     assert tcb.take_events() == []
@@ -153,7 +149,7 @@ def test_syn_in_a_synchronized_state_gets_a_challenge_ack_rfc5961_4_2(
     pair = builder()
     tcb = _tcb(pair, side)
     for seq in (tcb.rcv_nxt, tcb.rcv_nxt + 5000, tcb.rcv_nxt + 2**31 - 1):
-        deliver(tcb, segment(seq=seq, flags=SYN, **_from_peer(tcb)), pair.now + 1)
+        deliver(tcb, segment(seq=seq, flags=SYN, **ports_to(tcb)), pair.now + 1)
         ((header, _payload),) = tcb.take_outbox()
         assert (header.flags, header.seq, header.ack) == (ACK, tcb.snd_nxt & 0xFFFFFFFF, tcb.rcv_nxt & 0xFFFFFFFF)
     assert tcb.state is state

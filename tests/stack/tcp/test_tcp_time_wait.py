@@ -12,7 +12,6 @@ import pytest
 from harness import (
     AB,
     BA,
-    SECOND,
     deliver,
     established,
     last_ack,
@@ -20,6 +19,7 @@ from harness import (
     time_wait,
 )
 
+from wirelab.stack.tcp.config import SECOND
 from wirelab.stack.tcp.connection import TcpEventKind
 from wirelab.stack.tcp.state import TcpState
 from wirelab.wire.tcp import NOP, TcpFlags, Timestamps

@@ -7,14 +7,13 @@ from harness import (
     AB,
     BA,
     MASK,
-    MILLISECOND,
-    SECOND,
     Record,
     config,
     established,
     fin_wait_1,
 )
 
+from wirelab.stack.tcp.config import MILLISECOND, SECOND
 from wirelab.stack.tcp.connection import TcpEvent, TcpEventKind
 from wirelab.stack.tcp.state import TcpState
 from wirelab.wire.tcp import TcpFlags

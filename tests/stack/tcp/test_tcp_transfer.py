@@ -10,13 +10,12 @@ from harness import (
     AB,
     BA,
     MASK,
-    MILLISECOND,
-    SECOND,
     Pair,
     config,
     established,
 )
 
+from wirelab.stack.tcp.config import MILLISECOND, SECOND
 from wirelab.stack.tcp.connection import TcpEventKind
 from wirelab.stack.tcp.state import TcpState
 from wirelab.wire.tcp import TcpFlags, TcpHeader
