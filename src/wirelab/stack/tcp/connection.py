@@ -312,8 +312,15 @@ class TcpConnection:
         self._transmit(now)
 
     def abort(self, now: int, error: str | None = None) -> None:
-        """ABORT (RFC 9293 §3.10.5): send RST in a synchronized state, forget everything."""
-        if self.state.synchronized or self.state is TcpState.SYN_RECEIVED:
+        """ABORT (RFC 9293 §3.10.5): send RST where the peer may still send (SYN-RECEIVED, ESTABLISHED,
+        FIN-WAIT-1/2, CLOSE-WAIT) — not in CLOSING, LAST-ACK or TIME-WAIT — and forget everything."""
+        if self.state in (
+            TcpState.SYN_RECEIVED,
+            TcpState.ESTABLISHED,
+            TcpState.FIN_WAIT_1,
+            TcpState.FIN_WAIT_2,
+            TcpState.CLOSE_WAIT,
+        ):
             header = TcpHeader(self.local[1], self.remote[1], self.snd_nxt & MASK, 0, RST)
             self.outbox.append((header, b""))
             self._count("tx.rst")
