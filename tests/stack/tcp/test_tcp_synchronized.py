@@ -221,3 +221,23 @@ def test_duplicate_of_old_data_is_acked_not_delivered_again_rfc9293_3_10_7_4_fir
     pair.wire.run_for(SECOND)
     assert bytes(pair.wire.received_a) == b"once"
     assert pair.a.counters["drop.out-of-window"] == 1
+
+
+@pytest.mark.parametrize(("builder", "side", "state", "error"), STATES, ids=IDS)
+def test_abort_sends_rst_only_where_the_peer_may_still_send_rfc9293_3_10_5(
+    builder: Callable[..., Pair], side: str, state: TcpState, error: str | None
+) -> None:
+    """RFC 9293 §3.10.5, ABORT: in ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2 and CLOSE-WAIT "send a reset
+    segment: <SEQ=SND.NXT><CTL=RST>"; in CLOSING, LAST-ACK and TIME-WAIT "respond with 'ok' and delete
+    the TCB" — no reset (both FINs are out; Linux's tcp_need_reset agrees)."""
+    pair = builder()
+    tcb = _tcb(pair, side)
+    tcb.abort(pair.now + 1)
+    assert tcb.state is TcpState.CLOSED
+    sent = tcb.take_outbox()
+    if state in (TcpState.CLOSING, TcpState.LAST_ACK, TcpState.TIME_WAIT):
+        assert sent == []
+    else:
+        ((header, payload),) = sent
+        assert (header.flags, header.seq, header.ack, payload) == (RST, tcb.snd_nxt & 0xFFFFFFFF, 0, b"")
+    assert tcb.poll_at() is None
