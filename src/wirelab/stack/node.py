@@ -272,11 +272,13 @@ class IpNode:
         ethertype = frame[12:14]
         try:
             if ethertype == _ETHERTYPE_ARP:
+                mine = interface.ip_packed
+                sender = frame[28:32]
                 if (
                     len(frame) >= 42
-                    and frame[38:42] != interface.ip_packed
-                    and frame[28:32] != interface.ip_packed  # a sender claiming my address: a conflict (RFC 5227)
-                    and not interface.arp.knows_packed(frame[28:32])
+                    and frame[38:42] != mine
+                    and sender != mine  # a sender claiming my address: a conflict (RFC 5227)
+                    and int.from_bytes(sender, "big") not in interface.arp.entries  # (ArpCache.knows_packed)
                 ):
                     # RFC 826: neither the target nor a known sender: nothing to merge, nothing to answer.
                     counters["arp.ignored.not-for-me"] += 1
