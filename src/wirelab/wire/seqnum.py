@@ -63,3 +63,10 @@ class SeqNum(int):
 def seq_between(low: SeqNum | int, value: SeqNum | int, high: SeqNum | int) -> bool:
     """``low <= value < high`` in sequence space (the RFC's window tests), with wraparound."""
     return ((int(value) - int(low)) & _MASK) < ((int(high) - int(low)) & _MASK)
+
+
+def seq_delta(a: int, b: int) -> int:
+    """``a - b`` as the signed 32-bit distance in sequence space (the same as ``SeqNum(a) - SeqNum(b)``,
+    without making the objects: TCP computes one for every field of every segment)."""
+    diff = (a - b) & _MASK
+    return diff - MODULUS if diff >= _HALF else diff

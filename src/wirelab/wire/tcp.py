@@ -242,7 +242,7 @@ class TcpHeader(NamedTuple):
     dst_port: int
     seq: int
     ack: int = 0
-    flags: TcpFlags = TcpFlags(0)
+    flags: int = TcpFlags(0)  # a TcpFlags when parsed; any int of flag bits when built
     window: int = 0
     urgent: int = 0
     options: tuple[TcpOption, ...] = ()

@@ -8,7 +8,7 @@ appears in :attr:`events`.
 
 Sequence numbers. On the wire they are 32-bit and wrap (:mod:`wirelab.wire.seqnum`); inside the TCB
 they are *unwrapped*: plain integers that keep growing past 2**32. Each arriving SEG.SEQ / SEG.ACK is
-unwrapped next to RCV.NXT / SND.UNA with the signed 32-bit distance (:class:`SeqNum`), so every rule
+unwrapped next to RCV.NXT / SND.UNA with the signed 32-bit distance (:func:`seq_delta`), so every rule
 below reads with ordinary ``<`` and ``<=`` and wraparound cannot bite.
 
 Transitions go through one choke point, :meth:`_set_state`, which traces ``old -> new`` with the
@@ -30,7 +30,7 @@ from typing import Any, Final
 from wirelab.stack.tcp.config import TcpConfig
 from wirelab.stack.tcp.congestion import CongestionControl, NewReno
 from wirelab.stack.tcp.state import TcpState
-from wirelab.wire.seqnum import SeqNum
+from wirelab.wire.seqnum import seq_delta
 from wirelab.wire.tcp import (
     NOP,
     SACK_PERMITTED,
@@ -44,11 +44,12 @@ from wirelab.wire.tcp import (
 )
 
 MASK: Final = 0xFFFFFFFF
-SYN: Final = TcpFlags.SYN
-ACK: Final = TcpFlags.ACK
-FIN: Final = TcpFlags.FIN
-RST: Final = TcpFlags.RST
-PSH: Final = TcpFlags.PSH
+# Flags as plain ints: ``int & IntFlag`` goes through the enum's Python-level operators on every test.
+SYN: Final = int(TcpFlags.SYN)
+ACK: Final = int(TcpFlags.ACK)
+FIN: Final = int(TcpFlags.FIN)
+RST: Final = int(TcpFlags.RST)
+PSH: Final = int(TcpFlags.PSH)
 DEFAULT_PEER_MSS: Final = 536  # RFC 9293 §3.7.1: assume 536 when the SYN carried no MSS option
 TIMESTAMP_OPTION_LEN: Final = 12  # NOP, NOP, kind 8 (10 octets)
 MAX_WINDOW_SHIFT: Final = 14  # RFC 7323 §2.3
@@ -71,9 +72,19 @@ class TcpEvent:
     error: str | None = None
 
 
+def _timestamps_of(options: tuple[TcpOption, ...]) -> Timestamps | None:
+    """The timestamps option, found at once in the usual NOP, NOP, TS layout."""
+    if len(options) == 3 and type(options[2]) is Timestamps:
+        return options[2]
+    for option in options:
+        if type(option) is Timestamps:
+            return option
+    return None
+
+
 def unwrap(wire: int, reference: int) -> int:
     """The unwrapped sequence number nearest ``reference`` whose low 32 bits are ``wire``."""
-    return reference + (SeqNum(wire) - SeqNum(reference))
+    return reference + seq_delta(wire, reference)
 
 
 class TcpConnection:
@@ -411,7 +422,7 @@ class TcpConnection:
         self._transmit(now)
 
     def _syn_sent_arrives(self, segment: TcpHeader, payload: bytes, now: int) -> None:
-        flags = segment.flags
+        flags = int(segment.flags)
         ack = unwrap(segment.ack, self.snd_una) if flags & ACK else None
         # first: check the ACK — it must acknowledge our SYN and nothing beyond it.
         if ack is not None and (ack <= self.iss or ack > self.snd_max):
@@ -469,14 +480,14 @@ class TcpConnection:
         return self.rcv_nxt <= seq < self.rcv_nxt + window or self.rcv_nxt <= seq + length - 1 < self.rcv_nxt + window
 
     def _synchronized_arrives(self, segment: TcpHeader, payload: bytes, now: int) -> None:
-        flags = segment.flags
+        flags = int(segment.flags)
         seq = unwrap(segment.seq, self.rcv_nxt)
         length = len(payload) + bool(flags & SYN) + bool(flags & FIN)
         state = self.state
 
         # RFC 7323 §5.3 (PAWS): a timestamp older than TS.Recent marks an old duplicate.
-        timestamps = segment.timestamps if self.timestamps else None
-        if timestamps is not None and not flags & RST and SeqNum(timestamps.tsval) < SeqNum(self.ts_recent):
+        timestamps = _timestamps_of(segment.options) if self.timestamps else None
+        if timestamps is not None and not flags & RST and seq_delta(timestamps.tsval, self.ts_recent) < 0:
             self._count("drop.paws")
             self._trace(now, "tcp.drop", reason="PAWS: timestamp older than the last one seen")
             self._ack_now = True
@@ -604,7 +615,7 @@ class TcpConnection:
         elif (
             ack == self.snd_una
             and not payload
-            and not segment.flags & (SYN | FIN)
+            and not int(segment.flags) & (SYN | FIN)
             and window == self.snd_wnd
             and self.snd_max > self.snd_una
         ):
@@ -820,7 +831,7 @@ class TcpConnection:
     # -- RTT (RFC 6298, RFC 7323 §4) --------------------------------------------------------------
     def _sample_rtt_on_ack(self, segment: TcpHeader, ack: int, now: int) -> None:
         sample: int | None = None
-        timestamps = segment.timestamps if self.timestamps else None
+        timestamps = _timestamps_of(segment.options) if self.timestamps else None
         if timestamps is not None and timestamps.tsecr:
             sample = ((self._tsval(now) - timestamps.tsecr) & MASK) * 1_000_000
             if sample > 60 * 1_000_000_000:
@@ -860,7 +871,7 @@ class TcpConnection:
     # ------------------------------------------------------------------------------------------
     # sending
     # ------------------------------------------------------------------------------------------
-    def _make_segment(self, seq: int, flags: TcpFlags, payload: bytes, now: int) -> tuple[TcpHeader, bytes]:
+    def _make_segment(self, seq: int, flags: int, payload: bytes, now: int) -> tuple[TcpHeader, bytes]:
         options: tuple[TcpOption, ...] = ()
         if self.timestamps:
             options = (NOP, NOP, Timestamps(self._tsval(now), self.ts_recent))
@@ -877,9 +888,7 @@ class TcpConnection:
         self._ack_now = False
         self._unacked_octets = 0
         self._delack_at = None
-        header = TcpHeader(
-            self.local[1], self.remote[1], seq & MASK, self.rcv_nxt & MASK, flags, field, options=options
-        )
+        header = TcpHeader(self.local[1], self.remote[1], seq & MASK, self.rcv_nxt & MASK, flags, field, 0, options)
         return header, payload
 
     def _sack_blocks(self, limit: int) -> tuple[tuple[int, int], ...]:
