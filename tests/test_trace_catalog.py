@@ -37,3 +37,29 @@ def test_a_sentence_renders_from_its_fields_and_unknown_kinds_still_say_somethin
     assert event.render() == "ARP request (broadcast): who has 192.168.1.11? tell 192.168.1.10"
     odd = TraceEvent(0, "a", Layer.LINK, "no.such.kind", {"x": 1})
     assert odd.render() == "no.such.kind: x=1"
+
+
+def test_the_chinese_catalog_has_the_same_kinds_and_fields() -> None:
+    english, chinese = catalog("en"), catalog("zh")
+    assert set(chinese) == set(english)
+    fields = re.compile(r"{(\w+)")
+    for kind, sentence in english.items():
+        assert set(fields.findall(chinese[kind])) == set(fields.findall(sentence)), kind
+
+
+def test_the_course_decision_reads_in_chinese() -> None:
+    event = TraceEvent(
+        0,
+        "a",
+        Layer.NETWORK,
+        "ip.route.via-gateway",
+        {
+            "dst": "10.0.0.20",
+            "mask": "255.255.255.0",
+            "dst_network": "10.0.0.0",
+            "mine": "192.168.1.10",
+            "my_network": "192.168.1.0",
+            "gateway": "192.168.1.1",
+        },
+    )
+    assert "不在同一个局域网内, 发给网关 192.168.1.1" in event.render("zh")
