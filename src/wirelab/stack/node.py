@@ -31,7 +31,7 @@ from wirelab.wire.errors import MalformedPacket
 from wirelab.wire.ethernet import EthernetHeader, EtherType
 from wirelab.wire.icmpv4 import IcmpMessage, IcmpType, TimeExceededCode, UnreachableCode
 from wirelab.wire.ipaddr import LIMITED_BROADCAST, UNSPECIFIED, address_value, ipv4_from_packed
-from wirelab.wire.ipv4 import DEFAULT_TTL, IpProtocol, Ipv4Header, Ipv4Packet, fragment
+from wirelab.wire.ipv4 import DEFAULT_TTL, MIN_HEADER_LEN, IpProtocol, Ipv4Header, Ipv4Packet, fragment
 from wirelab.wire.mac import BROADCAST, MacAddress
 from wirelab.wire.tcp import TcpFlags, TcpHeader
 from wirelab.wire.udp import UdpHeader
@@ -66,10 +66,13 @@ class Interface:
     up: bool = True
     mac_packed: bytes = b""
     ip_packed: bytes = b""
+    broadcast_value: int = -1  # the directed broadcast address as an int (-1: none)
 
     def __post_init__(self) -> None:
         self.mac_packed = self.mac.packed
         self.ip_packed = self.address.ip.packed if self.address is not None else b""
+        if self.address is not None:
+            self.broadcast_value = address_value(self.address.network.broadcast_address)
 
     @property
     def ip(self) -> IPv4Address | None:
@@ -578,7 +581,8 @@ class IpNode:
         """
         now = self.now
         ttl = self.default_ttl if ttl is None else ttl
-        if address_value(destination) in self._local or destination in LOOPBACK_NETWORK:
+        value = address_value(destination)
+        if value in self._local or value >> 24 == 127:  # mine, or 127.0.0.0/8: loopback, no wire
             source = src or (destination if destination not in LOOPBACK_NETWORK else IPv4Address("127.0.0.1"))
             header = Ipv4Header(
                 source, destination, protocol, ttl, self.next_identification(), dont_fragment, dscp=dscp
@@ -586,7 +590,7 @@ class IpNode:
             self._outbox.append((LOOPBACK, header.emit(payload)))
             self.counters["ip.tx.loopback"] += 1
             return source
-        if destination == LIMITED_BROADCAST:
+        if value == 0xFFFFFFFF:  # 255.255.255.255
             interface = next((i for i in self.interfaces if i.address is not None), None)
             if interface is None or interface.address is None:
                 raise SendError("ENETUNREACH", "Network is unreachable")
@@ -607,8 +611,10 @@ class IpNode:
         if self.trace.enabled:
             self._trace_route(interface, destination, route)
         source = src or interface.address.ip
-        header = Ipv4Header(source, destination, protocol, ttl, self.next_identification(), dont_fragment, dscp=dscp)
-        if header.header_len + len(payload) > interface.mtu:
+        header = Ipv4Header(
+            source, destination, protocol, ttl, self.next_identification(), dont_fragment, False, 0, dscp
+        )
+        if MIN_HEADER_LEN + len(payload) > interface.mtu:  # the header has no options
             if dont_fragment:
                 raise SendError("EMSGSIZE", "Message too long")
             self.counters["ip.tx.fragmented"] += 1
@@ -636,11 +642,13 @@ class IpNode:
 
     def _output(self, interface: Interface, next_hop: IPv4Address, packet: bytes, now: int) -> None:
         """Resolve the next hop's MAC (ARP) and put the frame out; the packet waits if needed."""
-        if next_hop in (LIMITED_BROADCAST, interface.broadcast):
+        hop = address_value(next_hop)
+        if hop in (0xFFFFFFFF, interface.broadcast_value):
             self._send_frame(interface, BROADCAST, EtherType.IPV4, packet)
             return
         mac, action = interface.arp.resolve(next_hop, packet, now)
-        self.timers_changed = True
+        if action is not None or mac is None:
+            self.timers_changed = True  # a new entry or a refresh: the ARP deadlines moved
         if action is not None:
             self._arp_action(interface, action, now)
         if mac is not None:

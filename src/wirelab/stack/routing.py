@@ -36,6 +36,7 @@ class RoutingTable:
     def __init__(self) -> None:
         self._by_length: dict[int, dict[int, Route]] = {}
         self._lengths: list[int] = []  # prefix lengths in use, longest first
+        self._cache: dict[int, Route | None] = {}  # destination -> route, emptied whenever a route changes
 
     def add(self, route: Route) -> None:
         table = self._by_length.setdefault(route.network.prefixlen, {})
@@ -44,6 +45,7 @@ class RoutingTable:
         if existing is None or route.metric < existing.metric:
             table[key] = route
         self._lengths = sorted(self._by_length, reverse=True)
+        self._cache.clear()
 
     def remove(self, network: IPv4Network) -> None:
         table = self._by_length.get(network.prefixlen, {})
@@ -51,16 +53,25 @@ class RoutingTable:
         if not table:
             self._by_length.pop(network.prefixlen, None)
         self._lengths = sorted(self._by_length, reverse=True)
+        self._cache.clear()
 
     def lookup(self, destination: IPv4Address) -> Route | None:
         """The route with the longest prefix that contains ``destination``."""
         value = address_value(destination)
+        cache = self._cache
+        if value in cache:
+            return cache[value]
+        found = None
         for length in self._lengths:
             mask = (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF
             route = self._by_length[length].get(value & mask)
             if route is not None:
-                return route
-        return None
+                found = route
+                break
+        if len(cache) >= 4096:
+            cache.clear()  # bounded: a scan of many destinations must not grow it without end
+        cache[value] = found
+        return found
 
     def routes(self) -> list[Route]:
         return [route for length in self._lengths for route in self._by_length[length].values()]
