@@ -24,9 +24,10 @@ MICROSECOND: Final = 1_000
 MILLISECOND: Final = 1_000_000
 SECOND: Final = 1_000_000_000
 
-# An entry in the queue: [time, sequence, callback, argument]. A list rather than a tuple so that a
-# Timer can cancel it in place (callback set to None: "lazy deletion"); (time, sequence) is unique,
-# so comparison never reaches the callback.
+# An entry in the queue: (time, sequence, callback, argument). A tuple — one allocation, and the
+# cheapest thing for the heap to compare, which matters once a run holds thousands of events.
+# (time, sequence) is unique, so comparison never reaches the callback. A cancellable event's callback
+# slot holds its Timer, which the loop unwraps, and skips once cancelled ("lazy deletion").
 _TIME = 0
 _CALLBACK = 2
 
@@ -37,21 +38,18 @@ _pop = heapq.heappop
 class Timer:
     """A handle on one scheduled callback; :meth:`cancel` it any time before it fires."""
 
-    __slots__ = ("_entry",)
+    __slots__ = ("callback", "when")
 
-    def __init__(self, entry: list[Any]) -> None:
-        self._entry = entry
-
-    @property
-    def when(self) -> int:
-        return int(self._entry[_TIME])
+    def __init__(self, when: int, callback: Callable[[Any], object]) -> None:
+        self.when = when
+        self.callback: Callable[[Any], object] | None = callback  # None once cancelled
 
     @property
     def pending(self) -> bool:
-        return self._entry[_CALLBACK] is not None
+        return self.callback is not None
 
     def cancel(self) -> None:
-        self._entry[_CALLBACK] = None
+        self.callback = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +68,7 @@ class Simulator:
         self.seed = seed
         self.now = 0
         self.events_run = 0
-        self._queue: list[list[Any]] = []
+        self._queue: list[tuple[int, int, Any, Any]] = []
         self._sequence = 0
 
     # -- scheduling -------------------------------------------------------------------------------
@@ -79,23 +77,23 @@ class Simulator:
         if when < self.now:
             raise ValueError(f"cannot schedule in the past ({when} < now {self.now})")
         self._sequence += 1
-        entry = [when, self._sequence, callback, argument]
-        _push(self._queue, entry)
-        return Timer(entry)
+        timer = Timer(when, callback)
+        _push(self._queue, (when, self._sequence, timer, argument))
+        return timer
 
     def call_later(self, delay: int, callback: Callable[[Any], object], argument: Any = None) -> Timer:
         """Run ``callback(argument)`` after ``delay`` nanoseconds."""
         if delay < 0:
             raise ValueError(f"negative delay {delay}")
         self._sequence += 1
-        entry = [self.now + delay, self._sequence, callback, argument]
-        _push(self._queue, entry)
-        return Timer(entry)
+        timer = Timer(self.now + delay, callback)
+        _push(self._queue, (timer.when, self._sequence, timer, argument))
+        return timer
 
     def post(self, when: int, callback: Callable[[Any], object], argument: Any = None) -> None:
         """Like :meth:`call_at` without a handle: the hot path (links) never cancels."""
         self._sequence = sequence = self._sequence + 1
-        _push(self._queue, [when, sequence, callback, argument])
+        _push(self._queue, (when, sequence, callback, argument))
 
     # -- running ----------------------------------------------------------------------------------
     def run(self, until: int | None = None, *, max_events: int | None = None) -> RunResult:
@@ -113,10 +111,13 @@ class Simulator:
                 while queue:
                     entry = _pop(queue)
                     callback = entry[2]
-                    if callback is not None:  # else cancelled
-                        self.now = entry[0]
-                        ran += 1
-                        callback(entry[3])
+                    if callback.__class__ is Timer:
+                        callback = callback.callback
+                        if callback is None:
+                            continue  # cancelled
+                    self.now = entry[0]
+                    ran += 1
+                    callback(entry[3])
             else:
                 budget = max_events if max_events is not None else -1
                 while queue:
@@ -125,8 +126,10 @@ class Simulator:
                         break
                     _pop(queue)
                     callback = entry[2]
-                    if callback is None:
-                        continue  # cancelled
+                    if callback.__class__ is Timer:
+                        callback = callback.callback
+                        if callback is None:
+                            continue  # cancelled
                     if ran == budget:
                         _push(queue, entry)
                         return RunResult("budget", ran, self.now)
@@ -145,9 +148,13 @@ class Simulator:
         return len(self._queue)
 
     def next_event_time(self) -> int | None:
-        while self._queue and self._queue[0][_CALLBACK] is None:
-            heapq.heappop(self._queue)
-        return self._queue[0][_TIME] if self._queue else None
+        queue = self._queue
+        while queue:
+            callback = queue[0][_CALLBACK]
+            if not (isinstance(callback, Timer) and callback.callback is None):
+                return int(queue[0][_TIME])
+            _pop(queue)  # cancelled
+        return None
 
     # -- randomness -------------------------------------------------------------------------------
     def random(self, owner: str) -> random.Random:
