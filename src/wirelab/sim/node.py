@@ -72,18 +72,23 @@ class SimNode:
                 self.counters["nic.tx.not-sent"] += 1
                 if self.trace.enabled:
                     self.trace.emit(sim.now, self.name, Layer.PHYSICAL, "nic.tx.not-sent", port=self.ports[index].name)
-        self.stack.timers_changed = False
-        when = self.stack.poll_at()
+        stack = self.stack
+        if not stack.timers_changed:
+            return  # no deadline moved: the pending wakeup (if any) still stands
+        stack.timers_changed = False
+        when = stack.poll_at()
         wakeup = self._wakeup
         if wakeup is not None and wakeup.pending:
-            if when is not None and wakeup.when == when:
+            if when is not None and wakeup.when <= when:
+                # Keep the earlier wakeup: it polls a little early and reschedules then. A TCP sender moves
+                # its retransmission deadline later on every ACK; re-queueing each time would churn the heap.
                 return
             wakeup.cancel()
         self._wakeup = sim.call_at(max(when, sim.now), self._on_wakeup) if when is not None else None
 
     def _on_wakeup(self, _: object) -> None:
         self._wakeup = None
-        self.stack.poll(self.sim.now)
+        self.stack.poll(self.sim.now)  # marks the deadlines as moved, so flush() asks for the next one
         self.flush()
 
     def _loopback(self, packet: bytes) -> None:

@@ -270,6 +270,7 @@ class TcpEndpoint:
 
     def _after(self, key: FourTuple, connection: TcpConnection, now: int) -> None:
         """Route the connection's output and events; retire it when CLOSED."""
+        self.node.timers_changed = True  # anything a connection did may have moved its deadlines
         listener: Listener | None = getattr(connection, "listener", None)
         if listener is not None and key in listener.syn_queue and connection.state.synchronized:
             del listener.syn_queue[key]
