@@ -212,15 +212,20 @@ class IpNode:
         return outbox
 
     def poll_at(self) -> int | None:
-        deadlines = [when for interface in self.interfaces if (when := interface.arp.poll_at()) is not None]
-        reassembly = self.reassembler.poll_at()
-        if reassembly is not None:
-            deadlines.append(reassembly)
+        """The earliest deadline of the ARP caches, the reassembler and the transports (None: none)."""
+        best: int | None = None
+        for interface in self.interfaces:
+            when = interface.arp.poll_at()
+            if when is not None and (best is None or when < best):
+                best = when
+        when = self.reassembler.poll_at()
+        if when is not None and (best is None or when < best):
+            best = when
         for client in self.timer_clients:
             when = client.poll_at()
-            if when is not None:
-                deadlines.append(when)
-        return min(deadlines, default=None)
+            if when is not None and (best is None or when < best):
+                best = when
+        return best
 
     def poll(self, now: int) -> None:
         self.now = now

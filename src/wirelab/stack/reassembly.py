@@ -135,7 +135,9 @@ class Reassembler:
         self.evicted += 1
 
     def poll_at(self) -> int | None:
-        return min((partial.deadline for partial in self._partials.values()), default=None)
+        if not self._partials:
+            return None
+        return min(partial.deadline for partial in self._partials.values())
 
     def poll(self, now: int) -> list[Expired]:
         expired = [

@@ -1020,12 +1020,11 @@ class TcpConnection:
     # timers
     # ------------------------------------------------------------------------------------------
     def poll_at(self) -> int | None:
-        deadlines = [
-            when
-            for when in (self._rto_at, self._persist_at, self._delack_at, self._keepalive_at, self._time_wait_at)
-            if when is not None
-        ]
-        return min(deadlines) if deadlines else None
+        best = self._rto_at
+        for when in (self._persist_at, self._delack_at, self._keepalive_at, self._time_wait_at):
+            if when is not None and (best is None or when < best):
+                best = when
+        return best
 
     def poll(self, now: int) -> None:
         if self._time_wait_at is not None and now >= self._time_wait_at:

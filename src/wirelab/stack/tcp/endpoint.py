@@ -324,8 +324,12 @@ class TcpEndpoint:
 
     # -- timers -----------------------------------------------------------------------------------
     def poll_at(self) -> int | None:
-        deadlines = [when for connection in self.connections.values() if (when := connection.poll_at()) is not None]
-        return min(deadlines) if deadlines else None
+        best: int | None = None
+        for connection in self.connections.values():
+            when = connection.poll_at()
+            if when is not None and (best is None or when < best):
+                best = when
+        return best
 
     def poll(self, now: int) -> None:
         for key, connection in list(self.connections.items()):
