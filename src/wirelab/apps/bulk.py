@@ -95,10 +95,16 @@ class BulkSource:
         return self.connection.state in (TcpState.CLOSED, TcpState.TIME_WAIT) and self.closed
 
     def tcp_events(self, connection: TcpConnection, events: list[TcpEvent]) -> None:
+        only_space = True
         for event in events:
             if event.kind is TcpEventKind.ERROR:
                 self.error = event.error
-        self._push()
+            if event.kind is not TcpEventKind.SENT:
+                only_space = False
+        # Like Linux (sk_stream_write_space), a writer blocked on a full buffer is woken once a third
+        # of the buffer is free, not for every ACK.
+        if not only_space or connection.send_space * 3 >= connection.config.send_buffer:
+            self._push()
 
     def _push(self) -> None:
         connection = self.connection
