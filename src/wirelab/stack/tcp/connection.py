@@ -50,6 +50,7 @@ ACK: Final = int(TcpFlags.ACK)
 FIN: Final = int(TcpFlags.FIN)
 RST: Final = int(TcpFlags.RST)
 PSH: Final = int(TcpFlags.PSH)
+URG: Final = int(TcpFlags.URG)
 DEFAULT_PEER_MSS: Final = 536  # RFC 9293 §3.7.1: assume 536 when the SYN carried no MSS option
 TIMESTAMP_OPTION_LEN: Final = 12  # NOP, NOP, kind 8 (10 octets)
 MAX_WINDOW_SHIFT: Final = 14  # RFC 7323 §2.3
@@ -413,13 +414,56 @@ class TcpConnection:
             return
         if state is TcpState.SYN_SENT:
             self._syn_sent_arrives(segment, payload, now)
-        else:
+        elif state is not TcpState.ESTABLISHED or not self._predicted(segment, payload, now):
             self._synchronized_arrives(segment, payload, now)
         # Keepalive idles from the last segment received (RFC 1122 §4.2.3.6) — armed after the segment
         # is processed, so that the one completing the handshake starts it too.
         if self.config.keepalive and self.state.synchronized and self.state is not TcpState.TIME_WAIT:
             self._keepalive_at = now + self.config.keepalive_idle
         self._transmit(now)
+
+    def _predicted(self, segment: TcpHeader, payload: bytes, now: int) -> bool:
+        """Header prediction (Van Jacobson; RFC 7323 Appendix): the two common cases of a bulk transfer,
+        handled without the general path — and with exactly its outcome.
+
+        In ESTABLISHED, a segment with only ACK (and maybe PSH), at RCV.NXT, with the usual options (or
+        none), the same window, and nothing being recovered, is either a pure ACK of new data or the next
+        in-order data acknowledging nothing new. Anything else returns False and takes the general path.
+        """
+        flags = int(segment.flags)
+        if flags & (SYN | FIN | RST | URG) or not flags & ACK:
+            return False
+        if self.in_recovery or self._sacked or self._out_of_order or self._fin_seq is not None:
+            return False
+        options = segment.options
+        timestamps: Timestamps | None = None
+        if self.timestamps:
+            if len(options) != 3 or type(options[2]) is not Timestamps:
+                return False
+            timestamps = options[2]
+            if seq_delta(timestamps.tsval, self.ts_recent) < 0:
+                return False  # PAWS: the general path drops it
+        elif options:
+            return False
+        seq = unwrap(segment.seq, self.rcv_nxt)
+        if seq != self.rcv_nxt or segment.window << self.snd_wscale != self.snd_wnd:
+            return False
+        ack = unwrap(segment.ack, self.snd_una)
+        if payload:
+            if ack != self.snd_una or len(payload) > self.rcv_adv - self.rcv_nxt:
+                return False
+        elif not self.snd_una < ack <= self.snd_max:
+            return False
+        if timestamps is not None and seq <= self.last_ack_sent:
+            self.ts_recent = timestamps.tsval  # RFC 7323 §4.3
+        self.snd_wl1 = seq
+        self.snd_wl2 = ack
+        self._count("rx.predicted")
+        if payload:
+            self._accept_text(seq, payload, now)
+        else:
+            self._new_ack(segment, ack, now)
+        return True
 
     def _syn_sent_arrives(self, segment: TcpHeader, payload: bytes, now: int) -> None:
         flags = int(segment.flags)
