@@ -28,7 +28,7 @@ from wirelab.trace import Counters, Layer, Trace
 from wirelab.wire.arp import ArpOperation, ArpPacket
 from wirelab.wire.dissect import summary
 from wirelab.wire.errors import MalformedPacket
-from wirelab.wire.ethernet import EthernetHeader, EtherType
+from wirelab.wire.ethernet import EthernetHeader, EtherType, untagged_frame
 from wirelab.wire.icmpv4 import IcmpMessage, IcmpType, TimeExceededCode, UnreachableCode
 from wirelab.wire.ipaddr import LIMITED_BROADCAST, UNSPECIFIED, address_value, ipv4_from_packed
 from wirelab.wire.ipv4 import DEFAULT_TTL, MIN_HEADER_LEN, IpProtocol, Ipv4Header, Ipv4Packet, fragment
@@ -701,7 +701,7 @@ class IpNode:
                 self._icmp_error(header, payload, packet, message, link_broadcast=False)
 
     def _send_frame(self, interface: Interface, destination: MacAddress, ethertype: int, payload: bytes) -> None:
-        frame = EthernetHeader(destination, interface.mac, ethertype).emit(payload)
+        frame = untagged_frame(destination.packed, interface.mac_packed, ethertype.to_bytes(2, "big"), payload)
         self._outbox.append((interface.index, frame))
         if self.trace.enabled:
             self._event(Layer.LINK, "eth.sent", interface=interface.name, summary=summary(frame))

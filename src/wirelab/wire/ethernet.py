@@ -111,6 +111,15 @@ class EthernetHeader(NamedTuple):
         return frame
 
 
+def untagged_frame(dst: bytes, src: bytes, ethertype: bytes, payload: bytes) -> bytes:
+    """The bytes :meth:`EthernetHeader.emit` makes for an untagged header, from raw fields (6, 6 and
+    2 octets): what a NIC's transmit path does with addresses it already holds as bytes."""
+    frame = dst + src + ethertype + payload
+    if len(frame) < MIN_FRAME_LEN:
+        frame += bytes(MIN_FRAME_LEN - len(frame))
+    return frame
+
+
 @functools.lru_cache(maxsize=4096)
 def _untagged_header(head: bytes) -> EthernetHeader | None:
     """The header of an untagged frame; ``None`` when an 802.1Q tag follows.

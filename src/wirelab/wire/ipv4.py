@@ -30,9 +30,9 @@ from collections.abc import Iterator
 from ipaddress import IPv4Address
 from typing import Final, NamedTuple
 
-from wirelab.wire.checksum import incremental_update, internet_checksum
+from wirelab.wire.checksum import incremental_update
 from wirelab.wire.errors import Malformation, MalformedPacket
-from wirelab.wire.ipaddr import ipv4_from_packed
+from wirelab.wire.ipaddr import address_value, ipv4_from_packed
 
 # Field offsets (octets).
 VERSION_IHL: Final = 0
@@ -58,6 +58,7 @@ OFFSET_MASK: Final = 0x1FFF
 DEFAULT_TTL: Final = 64  # Linux's net.ipv4.ip_default_ttl
 
 _FIXED = struct.Struct("!BBHHHBBH4s4s")
+_FIXED_EMIT = struct.Struct("!BBHHHBBHII")  # the same fields, addresses as integers (cheaper to get)
 _PROTOCOL = "ipv4"
 _from_bytes = int.from_bytes
 _new = tuple.__new__  # parsers build their NamedTuple values without the Python-level __new__
@@ -161,7 +162,7 @@ class Ipv4Header(NamedTuple):
             | (self.fragment_offset >> 3)
         )
         try:
-            head = _FIXED.pack(
+            head = _FIXED_EMIT.pack(
                 0x40 | header_len >> 2,
                 self.dscp << 2 | self.ecn,
                 total,
@@ -170,14 +171,16 @@ class Ipv4Header(NamedTuple):
                 self.ttl,
                 self.protocol,
                 0,
-                self.src.packed,
-                self.dst.packed,
+                address_value(self.src),
+                address_value(self.dst),
             )
         except struct.error as error:
             raise ValueError(f"IPv4 header field out of range: {error}") from None
         if self.options:
             head += self.options
-        checksum = internet_checksum(head)
+        # RFC 1071 inlined (see checksum.py): a header is never all zeros (version 4), so its folded sum
+        # is (sum mod 0xFFFF) or 0xFFFF, and the checksum is that sum's one's complement.
+        checksum = 0xFFFF - (_from_bytes(head, "big") % 0xFFFF or 0xFFFF)
         return head[:10] + checksum.to_bytes(2, "big") + head[12:] + payload
 
 
