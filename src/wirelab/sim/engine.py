@@ -2,8 +2,8 @@
 
 Time is an integer count of nanoseconds and moves only when the engine takes the next event from its
 queue; nothing here reads a wall clock. Events scheduled for the same instant run in the order they
-were scheduled (a sequence number breaks ties), so a run is a pure function of the topology and the
-seed: the same seed gives the same bytes.
+were scheduled (each instant keeps its events in a first-in, first-out bucket), so a run is a pure
+function of the topology and the seed: the same seed gives the same bytes.
 
 Randomness: every component that needs it asks for its own stream with :meth:`Simulator.random`,
 named after itself (``"link sw1:2->a:0"``). The stream's seed is derived from the simulator's seed
@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -24,12 +24,13 @@ MICROSECOND: Final = 1_000
 MILLISECOND: Final = 1_000_000
 SECOND: Final = 1_000_000_000
 
-# An entry in the queue: (time, sequence, callback, argument). A tuple — one allocation, and the
-# cheapest thing for the heap to compare, which matters once a run holds thousands of events.
-# (time, sequence) is unique, so comparison never reaches the callback. A cancellable event's callback
-# slot holds its Timer, which the loop unwraps, and skips once cancelled ("lazy deletion").
-_TIME = 0
-_CALLBACK = 2
+# The queue: a heap of the distinct times that have events, and for each such time a "bucket": its
+# events in scheduling order, flat ([callback, argument, callback, argument, ...]). Events at one
+# instant run in the order they were scheduled, as a sequence number in a heap of events would make
+# them, but the heap holds one entry per instant rather than one per event: a switch flooding a
+# frame to 47 idle ports of one speed makes 47 arrivals at the same instant, one heap entry.
+# A cancellable event's callback slot holds its Timer, which the loop unwraps and skips once
+# cancelled ("lazy deletion").
 
 _push = heapq.heappush  # module-level names: the hot path skips the attribute lookups
 _pop = heapq.heappop
@@ -68,32 +69,62 @@ class Simulator:
         self.seed = seed
         self.now = 0
         self.events_run = 0
-        self._queue: list[tuple[int, int, Any, Any]] = []
-        self._sequence = 0
+        self._times: list[int] = []  # a heap: the instants that have a bucket
+        self._buckets: dict[int, list[Any]] = {}
+        # The bucket being run, as an iterator, and its instant: what an exception, a budget or a
+        # nested run() takes back from the loop without per-event bookkeeping.
+        self._running: Iterator[Any] | None = None
+        self._running_time = 0
 
     # -- scheduling -------------------------------------------------------------------------------
     def call_at(self, when: int, callback: Callable[[Any], object], argument: Any = None) -> Timer:
         """Run ``callback(argument)`` at virtual time ``when`` (never in the past)."""
         if when < self.now:
             raise ValueError(f"cannot schedule in the past ({when} < now {self.now})")
-        self._sequence += 1
         timer = Timer(when, callback)
-        _push(self._queue, (when, self._sequence, timer, argument))
+        self._add(when, timer, argument)
         return timer
 
     def call_later(self, delay: int, callback: Callable[[Any], object], argument: Any = None) -> Timer:
         """Run ``callback(argument)`` after ``delay`` nanoseconds."""
         if delay < 0:
             raise ValueError(f"negative delay {delay}")
-        self._sequence += 1
         timer = Timer(self.now + delay, callback)
-        _push(self._queue, (timer.when, self._sequence, timer, argument))
+        self._add(timer.when, timer, argument)
         return timer
 
     def post(self, when: int, callback: Callable[[Any], object], argument: Any = None) -> None:
         """Like :meth:`call_at` without a handle: the hot path (links) never cancels."""
-        self._sequence = sequence = self._sequence + 1
-        _push(self._queue, (when, sequence, callback, argument))
+        bucket = self._buckets.get(when)
+        if bucket is None:
+            self._buckets[when] = [callback, argument]
+            _push(self._times, when)
+        else:
+            bucket.append(callback)
+            bucket.append(argument)
+
+    def _add(self, when: int, event: Callable[[Any], object] | Timer, argument: Any) -> None:
+        self.post(when, event, argument)  # type: ignore[arg-type]  # the loop unwraps a Timer
+
+    def _settle(self) -> None:
+        """Queue what is left of the bucket being run, for code that looks at the queue from inside an event.
+
+        The loop's iterator is then exhausted: the loop goes on with the put-back bucket, same order.
+        """
+        running = self._running
+        if running is not None:
+            self._put_back(self._running_time, list(running))
+
+    def _put_back(self, when: int, events: list[Any]) -> None:
+        """Return unrun events of the instant ``when`` to the front of its bucket."""
+        if not events:
+            return
+        later = self._buckets.get(when)
+        if later is None:
+            _push(self._times, when)
+            self._buckets[when] = events
+        else:
+            self._buckets[when] = events + later  # scheduled after these, so they run after them
 
     # -- running ----------------------------------------------------------------------------------
     def run(self, until: int | None = None, *, max_events: int | None = None) -> RunResult:
@@ -103,57 +134,62 @@ class Simulator:
         that consecutive ``run`` calls tile time. With ``max_events`` (a packet budget for runaway
         scenarios such as a broadcast storm), the run stops after that many events.
         """
-        queue = self._queue
+        times = self._times
+        buckets = self._buckets
+        self._settle()  # run() from inside an event: the rest of that instant comes first
+        budget = max_events if max_events is not None else -1
         ran = 0
         try:
-            if until is None and max_events is None:
-                # The usual case, kept tight: run to the end, nothing to peek at or count down.
-                while queue:
-                    entry = _pop(queue)
-                    callback = entry[2]
+            while times:
+                when = times[0]
+                if until is not None and when > until:
+                    break
+                _pop(times)
+                events = iter(buckets.pop(when))
+                self._running = events
+                self._running_time = when
+                for callback, argument in zip(events, events, strict=True):  # (callback, argument) pairs
                     if callback.__class__ is Timer:
-                        callback = callback.callback
-                        if callback is None:
+                        unwrapped = callback.callback
+                        if unwrapped is None:
                             continue  # cancelled
-                    self.now = entry[0]
-                    ran += 1
-                    callback(entry[3])
-            else:
-                budget = max_events if max_events is not None else -1
-                while queue:
-                    entry = queue[0]
-                    if until is not None and entry[0] > until:
-                        break
-                    _pop(queue)
-                    callback = entry[2]
-                    if callback.__class__ is Timer:
-                        callback = callback.callback
-                        if callback is None:
-                            continue  # cancelled
+                    else:
+                        unwrapped = callback
                     if ran == budget:
-                        _push(queue, entry)
+                        self._put_back(when, [callback, argument, *events])
                         return RunResult("budget", ran, self.now)
-                    self.now = entry[0]
+                    self.now = when
                     ran += 1
-                    callback(entry[3])
+                    unwrapped(argument)
         finally:
             self.events_run += ran
+            left = self._running
+            if left is not None:  # left by an exception: the instant's other events stay queued
+                self._put_back(self._running_time, list(left))
+            self._running = None
         if until is not None:
             self.now = max(self.now, until)
-            return RunResult("until" if queue else "idle", ran, self.now)
+            return RunResult("until" if times else "idle", ran, self.now)
         return RunResult("idle", ran, self.now)
 
     def pending(self) -> int:
         """Events still queued (cancelled ones included until they surface)."""
-        return len(self._queue)
+        self._settle()
+        return sum(len(bucket) for bucket in self._buckets.values()) // 2
 
     def next_event_time(self) -> int | None:
-        queue = self._queue
-        while queue:
-            callback = queue[0][_CALLBACK]
-            if not (isinstance(callback, Timer) and callback.callback is None):
-                return int(queue[0][_TIME])
-            _pop(queue)  # cancelled
+        self._settle()
+        times = self._times
+        buckets = self._buckets
+        while times:
+            when = times[0]
+            bucket = buckets[when]
+            while bucket and isinstance(bucket[0], Timer) and bucket[0].callback is None:
+                del bucket[:2]  # cancelled
+            if bucket:
+                return when
+            _pop(times)
+            del buckets[when]
         return None
 
     # -- randomness -------------------------------------------------------------------------------
