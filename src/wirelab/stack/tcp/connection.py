@@ -29,6 +29,7 @@ from typing import Any, Final
 
 from wirelab.stack.tcp.config import TcpConfig
 from wirelab.stack.tcp.congestion import CongestionControl, NewReno
+from wirelab.stack.tcp.out_of_order import OutOfOrderQueue
 from wirelab.stack.tcp.state import TcpState
 from wirelab.wire.seqnum import seq_delta
 from wirelab.wire.tcp import (
@@ -127,9 +128,8 @@ class TcpConnection:
         self.rcv_nxt = 0
         self.rcv_adv = 0  # right edge of the window we advertised: never moved left (RFC 9293 §3.8.6.2.2)
         self._recv = bytearray()  # in order, for the application
-        self._out_of_order: dict[int, bytes] = {}  # seq -> octets beyond a hole
+        self._out_of_order = OutOfOrderQueue()  # octets beyond a hole, as merged blocks
         self._out_of_order_fin: int | None = None
-        self._sack_recent: list[int] = []  # starts of out-of-order segments, the latest first (RFC 2018 §4)
         self.fin_received = False
         # -- options (negotiated on the SYNs) ---------------------------------------------------------
         self.peer_mss = DEFAULT_PEER_MSS
@@ -829,28 +829,17 @@ class TcpConnection:
                 self._fin_arrives(now)
         else:
             # Beyond a hole: keep it (bounded by the window) and ACK at once — a duplicate ACK with SACK.
-            existing = self._out_of_order.get(seq)
-            if existing is None or len(existing) < len(payload):
-                self._out_of_order[seq] = payload
+            self._out_of_order.add(seq, payload)
             self._count("rx.out-of-order")
             self._ack_now = True
-            self._sack_recent = [seq, *(s for s in self._sack_recent if s != seq and s > self.rcv_nxt)]
 
     def _drain_out_of_order(self) -> bool:
+        """Move what the new data made contiguous into the receive buffer; True if a hole filled."""
         filled = False
-        while self._out_of_order:
-            progressed = False
-            for seq in sorted(self._out_of_order):
-                data = self._out_of_order[seq]
-                if seq > self.rcv_nxt:
-                    break
-                del self._out_of_order[seq]
-                if seq + len(data) > self.rcv_nxt:
-                    self._recv += data[self.rcv_nxt - seq :]
-                    self.rcv_nxt = seq + len(data)
-                progressed = filled = True
-            if not progressed:
-                break
+        while (data := self._out_of_order.pop_ready(self.rcv_nxt)) is not None:
+            self._recv += data
+            self.rcv_nxt += len(data)
+            filled = True
         return filled
 
     def _fin_arrives(self, now: int) -> None:
@@ -936,25 +925,8 @@ class TcpConnection:
         return header, payload
 
     def _sack_blocks(self, limit: int) -> tuple[tuple[int, int], ...]:
-        """Blocks of out-of-order data, the most recently received first (RFC 2018 §4)."""
-        ranges: list[list[int]] = []
-        for seq in sorted(self._out_of_order):
-            end = seq + len(self._out_of_order[seq])
-            if ranges and seq <= ranges[-1][1]:
-                ranges[-1][1] = max(ranges[-1][1], end)
-            else:
-                ranges.append([seq, end])
-
-        # The block holding the latest arrival first, then the others by how recently they grew: with
-        # room for three blocks, the oldest news is what gets left out.
-        def recency(block: list[int]) -> int:
-            for rank, seq in enumerate(self._sack_recent):
-                if block[0] <= seq < block[1]:
-                    return rank
-            return len(self._sack_recent)
-
-        ranges.sort(key=recency)
-        return tuple((start & MASK, end & MASK) for start, end in ranges[:limit])
+        """Blocks of out-of-order data, the most recently changed first (RFC 2018 §4)."""
+        return tuple((start & MASK, end & MASK) for start, end in self._out_of_order.sack_blocks(limit))
 
     def _send_range(self, seq: int, now: int, *, retransmission: bool, limit: int | None = None) -> int:
         """Send one segment starting at ``seq`` (data and/or FIN); returns the octets of data sent."""

@@ -1,0 +1,65 @@
+"""Octets that arrived beyond a hole (RFC 9293 §3.10.7.4, seventh: "segments ... may be held"),
+kept as merged blocks, so that SACK blocks (RFC 2018) come straight from them.
+
+Each block is a contiguous range ``[start, end)`` with its octets and the time (a counter) it last
+grew: RFC 2018 §4 wants the block holding the most recent arrival reported first, then the others
+by how recently they changed, so that with room for only three the oldest news is what is left out.
+Blocks are few (one per hole), so a sorted list with linear merging is both simple and fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class Block:
+    start: int
+    end: int
+    data: bytearray
+    touched: int
+
+
+class OutOfOrderQueue:
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []  # sorted by start, never overlapping or touching
+        self._clock = 0
+        self.octets = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.blocks)
+
+    def add(self, seq: int, data: bytes) -> None:
+        """Keep ``data`` at ``seq``, merging with every block it overlaps or touches."""
+        self._clock += 1
+        end = seq + len(data)
+        blocks = self.blocks
+        first = 0
+        while first < len(blocks) and blocks[first].end < seq:
+            first += 1
+        last = first
+        while last < len(blocks) and blocks[last].start <= end:
+            last += 1
+        joined = [*blocks[first:last], Block(seq, end, bytearray(data), self._clock)]
+        joined.sort(key=lambda block: block.start)
+        merged = Block(joined[0].start, joined[0].end, bytearray(joined[0].data), self._clock)
+        for block in joined[1:]:
+            if block.end > merged.end:
+                merged.data += block.data[merged.end - block.start :]
+                merged.end = block.end
+        self.octets += (merged.end - merged.start) - sum(block.end - block.start for block in blocks[first:last])
+        blocks[first:last] = [merged]
+
+    def pop_ready(self, rcv_nxt: int) -> bytes | None:
+        """The octets from ``rcv_nxt`` on of the first block, if it now starts at or before ``rcv_nxt``."""
+        blocks = self.blocks
+        if not blocks or blocks[0].start > rcv_nxt:
+            return None
+        block = blocks.pop(0)
+        self.octets -= block.end - block.start
+        return bytes(block.data[rcv_nxt - block.start :]) if block.end > rcv_nxt else b""
+
+    def sack_blocks(self, limit: int) -> list[tuple[int, int]]:
+        """Up to ``limit`` ranges, the most recently changed first (RFC 2018 §4)."""
+        ordered = sorted(self.blocks, key=lambda block: -block.touched)
+        return [(block.start, block.end) for block in ordered[:limit]]
