@@ -21,6 +21,7 @@ ACK may acknowledge.
 
 from __future__ import annotations
 
+import bisect
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -765,13 +766,18 @@ class TcpConnection:
             self._add_sacked(max(start, ack), end)
 
     def _add_sacked(self, start: int, end: int) -> None:
-        merged: list[list[int]] = []
-        for block in sorted([*self._sacked, [start, end]]):
-            if merged and block[0] <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], block[1])
-            else:
-                merged.append(list(block))
-        self._sacked = merged
+        """Merge ``[start, end)`` into the sorted, disjoint scoreboard (only its neighbours can change)."""
+        sacked = self._sacked
+        first = bisect.bisect_left(sacked, [start])  # the first block starting at or after start
+        if first and sacked[first - 1][1] >= start:
+            first -= 1  # the block before overlaps or touches
+        last = first
+        while last < len(sacked) and sacked[last][0] <= end:
+            last += 1
+        if first < last:
+            start = min(start, sacked[first][0])
+            end = max(end, sacked[last - 1][1])
+        sacked[first:last] = [[start, end]]
 
     def _next_hole(self) -> int | None:
         """The first octet, at or above the retransmission mark, that is missing below a SACKed one."""
