@@ -166,7 +166,7 @@ class TestErrors:
 
 class TestRegistry:
     def test_built_in_subcommands(self) -> None:
-        assert [command.name for command in SUBCOMMANDS] == ["subnet", "ports", "demo", "run"]
+        assert [command.name for command in SUBCOMMANDS] == ["subnet", "ports", "demo", "run", "pcap"]
 
     def test_a_new_subcommand_is_one_entry(self, capsys: pytest.CaptureFixture[str]) -> None:
         class PcapError(ValueError):
@@ -183,12 +183,12 @@ class TestRegistry:
 
             return handle
 
-        commands = (*SUBCOMMANDS, Subcommand("pcap", "read a capture", setup, (PcapError,)))
+        commands = (*SUBCOMMANDS, Subcommand("capture", "read a capture", setup, (PcapError,)))
         parser = build_parser(commands)
-        args = parser.parse_args(["pcap", "lab.pcap"])
+        args = parser.parse_args(["capture", "lab.pcap"])
         assert args.handler(args) == 0
         assert capsys.readouterr().out == "reading lab.pcap\n"
-        args = parser.parse_args(["pcap", "missing.pcap"])
+        args = parser.parse_args(["capture", "missing.pcap"])
         with pytest.raises(PcapError):
             args.handler(args)
         assert args.user_errors == (PcapError,)
@@ -266,3 +266,24 @@ class TestRunAndNetworkDemo:
         assert "send to the gateway 192.168.1.1 (ARP for the gateway)" in out
         assert " 1  192.168.1.1 " in out
         assert sorted(path.name for path in tmp_path.glob("*.pcap")) == ["lan1-a.pcap", "lan2-c.pcap"]
+
+
+class TestPcap:
+    def test_reads_back_what_the_demo_captured(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        assert main(["demo", "--topic", "network", "--pcap", str(tmp_path)]) == 0
+        capsys.readouterr()
+        assert main(["pcap", str(tmp_path / "lan1-a.pcap"), "-v", "-c", "3"]) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert "ARP, Request who-has 192.168.1.11 tell 192.168.1.10, length 28" in out[0]
+        assert any("2 data link" in line for line in out)
+        assert sum(1 for line in out if line[:5].strip().isdigit()) == 3
+
+    def test_a_file_that_is_not_pcap_is_one_line_and_status_2(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        bad = tmp_path / "bad.pcap"
+        bad.write_bytes(b"not a capture at all")
+        assert main(["pcap", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("wirelab: error: ") and err.count("\n") == 1
+        assert main(["pcap", str(tmp_path / "missing.pcap")]) == 2

@@ -25,6 +25,9 @@ from wirelab import __version__, network_demo
 from wirelab.addressing import ports, subnet
 from wirelab.addressing.subnet import Language
 from wirelab.sim import topology
+from wirelab.wire.dissect import render_breakdown, summary
+from wirelab.wire.errors import MalformedPacket
+from wirelab.wire.pcap import PcapReader
 
 USAGE_ERROR: Final = 2
 PROG: Final = "wirelab"
@@ -298,6 +301,36 @@ def _setup_demo(parser: argparse.ArgumentParser) -> Handler:
     return run
 
 
+def _setup_pcap(parser: argparse.ArgumentParser) -> Handler:
+    parser.add_argument("file", metavar="FILE.pcap", help="a classic pcap file (Ethernet)")
+    parser.add_argument("-v", "--layers", action="store_true", help="also show each frame in the five layers")
+    parser.add_argument("-c", "--count", type=int, default=0, metavar="N", help="stop after N frames")
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            with open(args.file, "rb") as file:
+                data = file.read()
+        except OSError as error:
+            raise PcapInputError(f"{args.file}: {error.strerror}") from None
+        try:
+            for number, record in enumerate(PcapReader(data), start=1):
+                seconds, nanoseconds = divmod(record.timestamp_ns, 1_000_000_000)
+                print(f"{number:5d} {seconds}.{nanoseconds:09d} {summary(record.frame)}")
+                if args.layers:
+                    print("      " + render_breakdown(record.frame).replace("\n", "\n      "))
+                if args.count and number >= args.count:
+                    break
+        except MalformedPacket as error:
+            raise PcapInputError(f"{args.file}: {error}") from None
+        return 0
+
+    return run
+
+
+class PcapInputError(ValueError):
+    """A pcap file that cannot be read."""
+
+
 def _setup_run(parser: argparse.ArgumentParser) -> Handler:
     parser.add_argument("topology", metavar="FILE.toml", help="the network to build and run")
     parser.add_argument("--out", metavar="DIR", help="write captures here (default: next to the file)")
@@ -324,6 +357,12 @@ SUBCOMMANDS: Final[tuple[Subcommand, ...]] = (
         "demo", "a walk-through of what wirelab shows", _setup_demo, (subnet.AddressingError, ports.PortLookupError)
     ),
     Subcommand("run", "build and run a network described in a TOML file", _setup_run, (topology.TopologyFileError,)),
+    Subcommand(
+        "pcap",
+        "read a pcap file: one tcpdump-style line per frame (-v: the five layers)",
+        _setup_pcap,
+        (PcapInputError,),
+    ),
 )
 
 
