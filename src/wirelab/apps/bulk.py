@@ -24,12 +24,9 @@ CHUNK = 1 << 16
 
 def tcp_of(node: SimNode, config: TcpConfig | None = None) -> TcpEndpoint:
     """The node's TCP endpoint, created on first use."""
-    endpoint = getattr(node, "tcp", None)
-    if endpoint is None:
-        endpoint = TcpEndpoint(node.stack, config=config, rng=node.sim.random(f"{node.name} tcp"))
-        node.tcp = endpoint  # type: ignore[attr-defined]
-    assert isinstance(endpoint, TcpEndpoint)
-    return endpoint
+    if node.tcp is None:
+        node.tcp = TcpEndpoint(node.stack, config=config, rng=node.sim.random(f"{node.name} tcp"))
+    return node.tcp
 
 
 class BulkSink:

@@ -16,6 +16,7 @@ from wirelab.wire.mac import MacAddress
 
 if TYPE_CHECKING:
     from wirelab.sim.engine import Simulator, Timer
+    from wirelab.stack.tcp.endpoint import TcpEndpoint
 
 
 class SimNode:
@@ -29,6 +30,7 @@ class SimNode:
         self.counters = counters
         self.ports: list[Port] = []
         self._wakeup: Timer | None = None
+        self.tcp: TcpEndpoint | None = None  # made on first use (wirelab.apps.bulk.tcp_of, the sockets)
 
     @property
     def is_router(self) -> bool:

@@ -31,6 +31,13 @@ if TYPE_CHECKING:
 EPHEMERAL_LOW: Final = 32768
 EPHEMERAL_HIGH: Final = 60999
 DEFAULT_RECEIVE_QUEUE: Final = 212_992  # octets, Linux's default rmem
+# What Linux reports to a connected UDP socket for each "destination unreachable" code.
+_ICMP_ERRNO: Final[dict[int, str]] = {
+    UnreachableCode.PORT: "ECONNREFUSED",
+    UnreachableCode.HOST: "EHOSTUNREACH",
+    UnreachableCode.NET: "ENETUNREACH",
+    UnreachableCode.FRAGMENTATION_NEEDED: "EMSGSIZE",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,12 +176,7 @@ class UdpEndpoint:
         binding = self.bindings.get((source, source_port)) or self.bindings.get((UNSPECIFIED, source_port))
         if binding is None or binding.peer != (destination, destination_port):
             return
-        binding.pending_error = {
-            UnreachableCode.PORT: "ECONNREFUSED",
-            UnreachableCode.HOST: "EHOSTUNREACH",
-            UnreachableCode.NET: "ENETUNREACH",
-            UnreachableCode.FRAGMENTATION_NEEDED: "EMSGSIZE",
-        }.get(message.code, "EHOSTUNREACH")  # type: ignore[call-overload]
+        binding.pending_error = _ICMP_ERRNO.get(message.code, "EHOSTUNREACH")
         self.node.counters["udp.error.reported"] += 1
         if binding.on_ready is not None:
             binding.on_ready(binding)

@@ -177,6 +177,7 @@ class TcpConnection:
         self.events: list[TcpEvent] = []
         self.error: str | None = None
         self.counters: dict[str, int] = {}
+        self.listener: Any = None  # the listening socket that answered its SYN (the endpoint's business)
 
     # ------------------------------------------------------------------------------------------
     # the one transition choke point

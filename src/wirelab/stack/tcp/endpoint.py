@@ -261,7 +261,7 @@ class TcpEndpoint:
             ts_offset=self.rng.getrandbits(32),
             tracer=self._tracer_for(key),
         )
-        connection.listener = listener  # type: ignore[attr-defined]
+        connection.listener = listener
         listener.syn_queue[key] = connection
         self._add(key, connection)
         counters["tcp.listen.syn"] += 1
@@ -271,7 +271,7 @@ class TcpEndpoint:
     def _after(self, key: FourTuple, connection: TcpConnection, now: int) -> None:
         """Route the connection's output and events; retire it when CLOSED."""
         self.node.timers_changed = True  # anything a connection did may have moved its deadlines
-        listener: Listener | None = getattr(connection, "listener", None)
+        listener: Listener | None = connection.listener
         if listener is not None and key in listener.syn_queue and connection.state.synchronized:
             del listener.syn_queue[key]
             if listener.closed:
