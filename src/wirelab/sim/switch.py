@@ -59,7 +59,7 @@ class Switch:
         *,
         aging_time: int = DEFAULT_AGING_TIME,
         table_size: int = DEFAULT_TABLE_SIZE,
-        history: int = 10_000,
+        history: int = 1_000,  # the latest changes kept (counters keep the totals)
     ) -> None:
         if ports < 2:
             raise ValueError(f"switch {name}: needs at least 2 ports, not {ports}")
