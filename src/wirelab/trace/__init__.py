@@ -149,5 +149,11 @@ class Trace:
 class Counters(Counter[str]):
     """Named counters of one node: ``counters["arp.request.sent"] += 1``."""
 
+    # Counter defines __delitem__ in Python, which puts the *assignment* slot through a Python-level
+    # wrapper too: every ``+=`` on a counter paid for it. Counters are never deleted one by one, so take
+    # dict's C methods back (deleting a missing name raises KeyError, as for a dict).
+    __setitem__ = dict.__setitem__
+    __delitem__ = dict.__delitem__  # type: ignore[assignment]
+
     def matching(self, prefix: str) -> dict[str, int]:
         return {name: value for name, value in sorted(self.items()) if name.startswith(prefix)}
