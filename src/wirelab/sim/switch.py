@@ -60,7 +60,7 @@ class Switch:
         history: int = 1_000,  # the latest changes kept (counters keep the totals)
     ) -> None:
         if not 2 <= ports <= PORT_MASK:
-            raise ValueError(f"switch {name}: needs 2 to {PORT_MASK} ports, not {ports}")
+            raise ValueError(f"switch {name}: needs at least 2 ports and at most {PORT_MASK}, not {ports}")
         self.sim = sim
         self.name = name
         self.trace = trace
