@@ -1,0 +1,676 @@
+"""The system-call layer: a ``_socket`` module (and ``select``) for one simulated process.
+
+CPython's ``socket.py`` is a Python layer over the C module ``_socket``; that layer is where
+``create_connection``, ``create_server``, ``makefile``, ``accept`` returning a new ``socket``, the
+enums and the context manager live. A simulated process therefore runs the **stdlib's own**
+``socket.py`` over this ``_socket`` (see :mod:`wirelab.process`), so everything above the system
+calls is CPython's code, unchanged, and only the kernel is simulated.
+
+Each method is one system call: it asks the kernel socket (:mod:`~wirelab.sockets.tcp`,
+:mod:`~wirelab.sockets.udp`) for a non-blocking step and, when that step would block, applies the
+socket's timeout exactly as CPython does — ``None`` waits (virtual time passes), ``0.0`` raises
+BlockingIOError(EAGAIN), a number waits at most that long and raises ``TimeoutError("timed out")``.
+"""
+
+from __future__ import annotations
+
+import _socket as _real_socket
+import contextlib
+import functools
+import math
+import select as _real_select
+import types
+from collections.abc import Callable
+from ipaddress import IPv4Address
+from typing import Any, ClassVar, Final, TypeVar
+
+from wirelab.sockets.channel import Channel
+from wirelab.sockets.errors import errno_of, gaierror, herror, os_error, timed_out
+from wirelab.sockets.files import (
+    POLLERR,
+    POLLHUP,
+    POLLIN,
+    POLLNVAL,
+    POLLOUT,
+    POLLPRI,
+    SELECT_EXCEPT,
+    SELECT_READ,
+    SELECT_WRITE,
+    KernelFile,
+    System,
+)
+from wirelab.sockets.host import HostSockets
+from wirelab.sockets.names import address_info, numeric, resolve, reverse, service_port
+from wirelab.sockets.tcp import MSG_DONTWAIT, MSG_WAITALL, WOULD_BLOCK, TcpSocket, _WouldBlock
+from wirelab.sockets.udp import UdpSocket
+
+AF_INET: Final = 2
+SOCK_STREAM: Final = 1
+SOCK_DGRAM: Final = 2
+SOCK_NONBLOCK: Final = 0o4000
+SOCK_CLOEXEC: Final = 0o2000000
+NANOSECONDS: Final = 1_000_000_000
+T = TypeVar("T")
+Kernel = TcpSocket | UdpSocket
+
+
+def deadline_after(system: System, timeout: float | None) -> int | None:
+    return None if timeout is None else system.now() + math.ceil(timeout * NANOSECONDS)
+
+
+def _as_bytes(data: Any) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, str) or (not hasattr(data, "__buffer__") and not isinstance(data, (bytearray, memoryview))):
+        raise TypeError(f"a bytes-like object is required, not '{type(data).__name__}'")
+    return bytes(data)
+
+
+class SimSocketBase:
+    """``_socket.socket`` on a simulated host; a per-process subclass binds ``_system`` and ``_host``."""
+
+    __slots__ = ("_family", "_fd", "_proto", "_timeout", "_type")
+    _system: ClassVar[System]
+    _host: ClassVar[HostSockets]
+
+    def __init__(self, family: int = -1, type: int = -1, proto: int = -1, fileno: int | None = None) -> None:
+        system = self._system
+        self._fd = -1
+        if fileno is not None:
+            if not isinstance(fileno, int):
+                raise TypeError("an integer is required (got a non-integer fileno)")
+            kernel = system.files.get(fileno)
+            if not isinstance(kernel, (TcpSocket, UdpSocket)):
+                raise os_error("ENOTSOCK")
+            self._family = kernel.family if family == -1 else family
+            self._type = kernel.type if type == -1 else type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)
+            self._proto = kernel.proto if proto == -1 else proto
+            self._timeout = system.default_timeout
+            self._fd = fileno
+            return
+        family = AF_INET if family == -1 else family
+        type = SOCK_STREAM if type == -1 else type
+        proto = 0 if proto == -1 else proto
+        if family != AF_INET:
+            raise os_error("EAFNOSUPPORT")  # the simulated hosts speak IPv4
+        base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)
+        new: Kernel
+        if base == SOCK_STREAM:
+            if proto not in (0, 6):
+                raise os_error("EPROTONOSUPPORT")
+            new = TcpSocket(self._host, proto)
+        elif base == SOCK_DGRAM:
+            if proto not in (0, 17):
+                raise os_error("EPROTONOSUPPORT")
+            new = UdpSocket(self._host, proto)
+        else:
+            raise os_error("ESOCKTNOSUPPORT")
+        self._family, self._type, self._proto = family, base, proto
+        self._timeout = 0.0 if type & SOCK_NONBLOCK else system.default_timeout
+        self._fd = system.files.open(new)
+
+    # -- attributes -------------------------------------------------------------------------------
+    @property
+    def family(self) -> int:
+        return self._family
+
+    @property
+    def type(self) -> int:
+        return self._type
+
+    @property
+    def proto(self) -> int:
+        return self._proto
+
+    @property
+    def timeout(self) -> float | None:
+        return self._timeout
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def _kernel(self) -> Kernel:
+        if self._fd == -1:
+            raise os_error("EBADF")
+        kernel = self._system.files.get(self._fd)
+        if not isinstance(kernel, (TcpSocket, UdpSocket)):
+            raise os_error("ENOTSOCK")
+        return kernel
+
+    def _address(self, address: Any, call: str) -> tuple[IPv4Address, int]:
+        if not isinstance(address, tuple):
+            raise TypeError(f"{call}(): AF_INET address must be tuple, not {type(address).__name__}")
+        if len(address) != 2:
+            raise TypeError("AF_INET address must be a pair (host, port)")
+        host, port = address
+        if isinstance(host, (bytes, bytearray)):
+            host = bytes(host).decode("idna")
+        if not isinstance(host, str):
+            raise TypeError(f"str, bytes or bytearray expected, not {type(host).__name__}")
+        if not isinstance(port, int) or (isinstance(port, bool) and False):
+            raise TypeError(f"'{type(port).__name__}' object cannot be interpreted as an integer")
+        if not 0 <= port <= 0xFFFF:
+            raise OverflowError(f"{call}(): port must be 0-65535.")
+        return resolve(self._host, host), port
+
+    # -- blocking ---------------------------------------------------------------------------------
+    def _block(self, kernel: Kernel, step: Callable[[], T | _WouldBlock], flags: int = 0) -> T:
+        """Run ``step`` until it does not say WOULD_BLOCK, as the socket's timeout says."""
+        system = self._system
+        timeout = self._timeout
+        deadline: int | None = None
+        first = True
+        while True:
+            result = step()
+            if not isinstance(result, _WouldBlock):
+                return result
+            if timeout == 0.0 or flags & MSG_DONTWAIT:
+                system.idle()
+                raise os_error("EAGAIN")
+            if first:
+                deadline = deadline_after(system, timeout)
+                first = False
+            if not system.wait((kernel.channel,), deadline):
+                raise timed_out()
+
+    # -- opening ----------------------------------------------------------------------------------
+    def bind(self, address: Any) -> None:
+        kernel = self._kernel()
+        ip, port = self._address(address, "bind")
+        kernel.bind(ip, port)
+
+    def listen(self, backlog: int = 128) -> None:
+        kernel = self._kernel()
+        if not isinstance(kernel, TcpSocket):
+            raise os_error("EOPNOTSUPP")
+        kernel.listen(backlog)
+
+    def _accept(self) -> tuple[int, tuple[str, int]]:
+        kernel = self._kernel()
+        if not isinstance(kernel, TcpSocket):
+            raise os_error("EOPNOTSUPP")
+        child, address = self._block(kernel, kernel.accept)
+        return self._system.files.open(child), address
+
+    def connect(self, address: Any) -> None:
+        error = self._connect(address)
+        if error is not None:
+            raise os_error(error)
+
+    def connect_ex(self, address: Any) -> int:
+        try:
+            error = self._connect(address)
+        except TimeoutError:
+            return errno_of("EAGAIN")
+        return 0 if error is None else errno_of(error)
+
+    def _connect(self, address: Any) -> str | None:
+        kernel = self._kernel()
+        ip, port = self._address(address, "connect")
+        if isinstance(kernel, UdpSocket):
+            kernel.connect(ip, port)
+            return None
+        result = kernel.connect(ip, port)
+        if result not in ("EINPROGRESS", "EALREADY"):
+            return result
+        if self._timeout == 0.0:
+            self._system.idle()
+            return result
+        deadline = deadline_after(self._system, self._timeout)
+        while kernel.connecting:
+            if not self._system.wait((kernel.channel,), deadline):
+                raise timed_out()
+        return kernel.connect(ip, port)
+
+    # -- sending ----------------------------------------------------------------------------------
+    def send(self, data: Any, flags: int = 0) -> int:
+        payload = _as_bytes(data)
+        kernel = self._kernel()
+        if isinstance(kernel, UdpSocket):
+            return kernel.send(payload, flags)
+        system = self._system
+        timeout = self._timeout
+        if timeout == 0.0 or flags & MSG_DONTWAIT:
+            result = kernel.send(payload, flags)
+            if isinstance(result, _WouldBlock):
+                system.idle()
+                raise os_error("EAGAIN")
+            return result
+        if timeout is not None:  # CPython: wait until writable, then one non-blocking send
+            return self._block(kernel, lambda: kernel.send(payload, flags))
+        total = 0  # a blocking send queues everything (Linux tcp_sendmsg waits for room)
+        while True:
+            result = kernel.send(payload[total:], flags)
+            if isinstance(result, _WouldBlock):
+                system.wait((kernel.channel,), None)
+                continue
+            total += result
+            if total >= len(payload):
+                return total
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        payload = _as_bytes(data)
+        kernel = self._kernel()
+        if isinstance(kernel, UdpSocket):
+            kernel.send(payload, flags)
+            return
+        system = self._system
+        deadline = deadline_after(system, self._timeout) if self._timeout else None
+        total = 0
+        while total < len(payload) or not payload:
+            result = kernel.send(payload[total:], flags)
+            if not payload:
+                return
+            if isinstance(result, _WouldBlock):
+                if self._timeout == 0.0 or flags & MSG_DONTWAIT:
+                    system.idle()
+                    raise os_error("EAGAIN")
+                if not system.wait((kernel.channel,), deadline):
+                    raise timed_out()
+                continue
+            total += result
+
+    def sendto(self, data: Any, flags_or_address: Any, address: Any = None) -> int:
+        flags = 0
+        if address is None:
+            address = flags_or_address
+        else:
+            flags = flags_or_address
+        payload = _as_bytes(data)
+        kernel = self._kernel()
+        if isinstance(kernel, TcpSocket):
+            return self.send(payload, flags)  # Linux ignores the address on a stream socket
+        ip, port = self._address(address, "sendto")
+        return kernel.sendto(payload, (ip, port), flags)
+
+    # -- receiving --------------------------------------------------------------------------------
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        if bufsize < 0:
+            raise ValueError("negative buffersize in recv")
+        kernel = self._kernel()
+        if isinstance(kernel, UdpSocket):
+            return self._block(kernel, lambda: kernel.recvfrom(bufsize, flags), flags)[0]
+        data = self._block(kernel, lambda: kernel.recv(bufsize, flags), flags)
+        if flags & MSG_WAITALL:
+            while data and len(data) < bufsize:
+                more = self._block(kernel, functools.partial(kernel.recv, bufsize - len(data), flags), flags)
+                if not more:
+                    break
+                data += more
+        return data
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        view = memoryview(buffer).cast("B")
+        if nbytes < 0:
+            raise ValueError("negative buffersize in recv_into")
+        if nbytes > len(view):
+            raise ValueError("buffer too small for requested bytes")
+        data = self.recv(nbytes or len(view), flags)
+        view[: len(data)] = data
+        return len(data)
+
+    def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, tuple[str, int] | None]:
+        if bufsize < 0:
+            raise ValueError("negative buffersize in recvfrom")
+        kernel = self._kernel()
+        if isinstance(kernel, UdpSocket):
+            return self._block(kernel, lambda: kernel.recvfrom(bufsize, flags), flags)
+        return self.recv(bufsize, flags), None
+
+    def recvfrom_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> tuple[int, tuple[str, int] | None]:
+        view = memoryview(buffer).cast("B")
+        if nbytes > len(view):
+            raise ValueError("nbytes is greater than the length of the buffer")
+        data, address = self.recvfrom(nbytes or len(view), flags)
+        view[: len(data)] = data
+        return len(data), address
+
+    # -- closing ----------------------------------------------------------------------------------
+    def shutdown(self, how: int) -> None:
+        self._kernel().shutdown(how)
+
+    def close(self) -> None:
+        fd, self._fd = self._fd, -1
+        if fd != -1:
+            with contextlib.suppress(OSError):  # CPython ignores ECONNRESET on close; our table only says EBADF
+                self._system.files.close(fd)
+
+    def detach(self) -> int:
+        fd, self._fd = self._fd, -1
+        return fd
+
+    def __del__(self) -> None:
+        # CPython closes a socket nobody references any more (a course server that rebinds ``conn``
+        # in its accept loop relies on this to send its FIN).
+        try:
+            if self._fd != -1:
+                self.close()
+        except Exception:
+            pass
+
+    # -- options and modes ------------------------------------------------------------------------
+    def setsockopt(self, level: int, optname: int, value: Any, optlen: int | None = None) -> None:
+        if value is None and optlen is None:
+            raise TypeError("setsockopt() takes exactly 3 or 4 arguments")
+        self._kernel().setsockopt(level, optname, value)
+
+    def getsockopt(self, level: int, optname: int, buflen: int = 0) -> int | bytes:
+        value = self._kernel().getsockopt(level, optname)
+        if buflen:
+            raw = value if isinstance(value, bytes) else int(value).to_bytes(4, "little", signed=True)
+            return raw[:buflen]
+        if isinstance(value, bytes):
+            return int.from_bytes(value[:4], "little", signed=True)
+        return value
+
+    def settimeout(self, value: float | None) -> None:
+        if value is not None:
+            value = float(value)
+            if value < 0 or math.isnan(value):
+                raise ValueError("Timeout value out of range")
+        self._timeout = value
+
+    def gettimeout(self) -> float | None:
+        return self._timeout
+
+    def setblocking(self, flag: bool) -> None:
+        self._timeout = None if flag else 0.0
+
+    def getblocking(self) -> bool:
+        return self._timeout != 0.0
+
+    def getsockname(self) -> tuple[str, int]:
+        return self._kernel().sockname()
+
+    def getpeername(self) -> tuple[str, int]:
+        return self._kernel().peername()
+
+
+# --------------------------------------------------------------------------------------------------
+# the _socket module
+
+
+def make_socket_module(system: System, host: HostSockets) -> types.ModuleType:
+    """A ``_socket`` for one process: the socket type and the module functions, bound to its host."""
+    module = types.ModuleType("_socket", "Simulated implementation module for socket operations (wirelab).")
+    for name in dir(_real_socket):
+        value = getattr(_real_socket, name)
+        if name.isupper() and isinstance(value, int):
+            setattr(module, name, value)
+    cls = type("socket", (SimSocketBase,), {"__slots__": (), "_system": system, "_host": host})
+    cls.__module__ = "_socket"
+    cls.__qualname__ = "socket"
+
+    def gethostname() -> str:
+        return host.hostname
+
+    def sethostname(name: str | bytes) -> None:
+        host.hostname = name.decode() if isinstance(name, bytes) else name
+
+    def gethostbyname(name: str) -> str:
+        return str(resolve(host, name))
+
+    def gethostbyname_ex(name: str) -> tuple[str, list[str], list[str]]:
+        address = resolve(host, name)
+        return (reverse(host, address) or name) if numeric(name) else name, [], [str(address)]
+
+    def gethostbyaddr(name: str) -> tuple[str, list[str], list[str]]:
+        address = resolve(host, name)
+        found = reverse(host, address)
+        if found is None:
+            raise herror(1, "Unknown host")
+        return found, [], [str(address)]
+
+    def getaddrinfo(
+        name: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
+    ) -> list[tuple[int, int, int, str, tuple[str, int]]]:
+        return address_info(host, name, port, family, type, proto, flags)
+
+    def getnameinfo(sockaddr: tuple[str, int], flags: int) -> tuple[str, str]:
+        address = resolve(host, sockaddr[0])
+        name = str(address) if flags & _real_socket.NI_NUMERICHOST else reverse(host, address) or str(address)
+        return name, str(sockaddr[1])
+
+    def getservbyname(name: str, protocol: str | None = None) -> int:
+        try:
+            return service_port(name, protocol or "")
+        except gaierror:
+            raise OSError("service/proto not found") from None
+
+    def getdefaulttimeout() -> float | None:
+        return system.default_timeout
+
+    def setdefaulttimeout(value: float | None) -> None:
+        if value is not None and float(value) < 0:
+            raise ValueError("Timeout value out of range")
+        system.default_timeout = None if value is None else float(value)
+
+    def dup(fd: int) -> int:
+        return system.files.dup(fd)
+
+    def close(fd: int) -> None:
+        system.files.close(fd)
+
+    def if_nameindex() -> list[tuple[int, str]]:
+        return [(1, "lo")] + [(interface.index + 2, interface.name) for interface in host.node.interfaces]
+
+    functions: dict[str, Any] = {
+        "socket": cls,
+        "SocketType": cls,
+        "error": OSError,
+        "herror": herror,
+        "gaierror": gaierror,
+        "timeout": TimeoutError,
+        "has_ipv6": False,
+        "gethostname": gethostname,
+        "sethostname": sethostname,
+        "gethostbyname": gethostbyname,
+        "gethostbyname_ex": gethostbyname_ex,
+        "gethostbyaddr": gethostbyaddr,
+        "getaddrinfo": getaddrinfo,
+        "getnameinfo": getnameinfo,
+        "getservbyname": getservbyname,
+        "getservbyport": _real_socket.getservbyport,
+        "getprotobyname": _real_socket.getprotobyname,
+        "getdefaulttimeout": getdefaulttimeout,
+        "setdefaulttimeout": setdefaulttimeout,
+        "dup": dup,
+        "close": close,
+        "if_nameindex": if_nameindex,
+    }
+    for name in ("htons", "htonl", "ntohs", "ntohl", "inet_aton", "inet_ntoa", "inet_pton", "inet_ntop"):
+        functions[name] = getattr(_real_socket, name)
+    for name, value in functions.items():
+        if callable(value) and getattr(value, "__module__", "").startswith("wirelab"):
+            value.__module__ = "_socket"
+        setattr(module, name, value)
+    return module
+
+
+# --------------------------------------------------------------------------------------------------
+# the select module
+
+
+def _fd_of(item: Any) -> int:
+    if isinstance(item, int):
+        fd = item
+    elif hasattr(item, "fileno"):
+        fd = item.fileno()
+        if not isinstance(fd, int):
+            raise TypeError("fileno() returned a non-integer")
+    else:
+        raise TypeError("argument must be an int, or have a fileno() method.")
+    if fd < 0:
+        raise ValueError(f"file descriptor cannot be a negative integer ({fd})")
+    return fd
+
+
+def make_select_module(system: System) -> types.ModuleType:
+    """``select`` for one process: select(), poll() and epoll() over its descriptors."""
+    module = types.ModuleType("select", "Simulated select module (wirelab).")
+    for name in dir(_real_select):
+        value = getattr(_real_select, name)
+        if name.isupper() and isinstance(value, int):
+            setattr(module, name, value)
+    files = system.files
+
+    def kernel_of(fd: int) -> KernelFile:
+        return files.get(fd)
+
+    def select(rlist: Any, wlist: Any, xlist: Any, timeout: float | None = None) -> tuple[list[Any], ...]:
+        if timeout is not None:
+            timeout = float(timeout)
+            if timeout < 0:
+                raise ValueError("timeout must be non-negative")
+        groups = [[(item, _fd_of(item)) for item in items] for items in (rlist, wlist, xlist)]
+        wanted = (SELECT_READ, SELECT_WRITE, SELECT_EXCEPT)
+        deadline = deadline_after(system, timeout)
+        while True:
+            ready: list[list[Any]] = [[], [], []]
+            channels: dict[int, Channel] = {}
+            for index, group in enumerate(groups):
+                for item, fd in group:
+                    kernel = kernel_of(fd)
+                    channels[id(kernel.channel)] = kernel.channel
+                    if kernel.poll_mask() & wanted[index]:
+                        ready[index].append(item)
+            if ready[0] or ready[1] or ready[2]:
+                return ready[0], ready[1], ready[2]
+            if timeout == 0.0:
+                system.idle()
+                return [], [], []
+            if not system.wait(tuple(channels.values()), deadline):
+                return [], [], []
+
+    class poll:  # noqa: N801 - the stdlib's name
+        def __init__(self) -> None:
+            self._registered: dict[int, int] = {}
+
+        def register(self, fd: Any, eventmask: int = POLLIN | POLLPRI | POLLOUT) -> None:
+            self._registered[_fd_of(fd)] = eventmask
+
+        def modify(self, fd: Any, eventmask: int) -> None:
+            number = _fd_of(fd)
+            if number not in self._registered:
+                raise os_error("ENOENT")
+            self._registered[number] = eventmask
+
+        def unregister(self, fd: Any) -> None:
+            del self._registered[_fd_of(fd)]
+
+        def poll(self, timeout: float | None = None) -> list[tuple[int, int]]:
+            milliseconds = None if timeout is None or timeout < 0 else float(timeout)
+            deadline = deadline_after(system, None if milliseconds is None else milliseconds / 1000)
+            while True:
+                results = []
+                channels: list[Channel] = []
+                for fd, events in self._registered.items():
+                    kernel = files.find(fd)
+                    if kernel is None:
+                        results.append((fd, POLLNVAL))
+                        continue
+                    channels.append(kernel.channel)
+                    mask = kernel.poll_mask() & (events | POLLERR | POLLHUP)
+                    if mask:
+                        results.append((fd, mask))
+                if results:
+                    return results
+                if milliseconds == 0:
+                    system.idle()
+                    return []
+                if not system.wait(tuple(channels), deadline):
+                    return []
+
+    class epoll:  # noqa: N801 - the stdlib's name
+        """Level-triggered epoll (EPOLLET is accepted and reported level-triggered; EPOLLONESHOT works)."""
+
+        def __init__(self, sizehint: int = -1, flags: int = 0) -> None:
+            self._registered: dict[int, tuple[KernelFile, int]] = {}
+            self.channel = Channel()
+            self._fd = files.open(self)
+
+        # the epoll instance is itself a file: select/poll on it says "readable" when events wait
+        def poll_mask(self) -> int:
+            return POLLIN if self._ready(1) else 0
+
+        def release(self) -> None:
+            self._registered.clear()
+
+        @property
+        def closed(self) -> bool:
+            return self._fd == -1
+
+        def fileno(self) -> int:
+            if self._fd == -1:
+                raise ValueError("I/O operation on closed epoll object")
+            return self._fd
+
+        def close(self) -> None:
+            fd, self._fd = self._fd, -1
+            if fd != -1:
+                files.close(fd)
+
+        def __enter__(self) -> epoll:
+            return self
+
+        def __exit__(self, *_: object) -> None:
+            self.close()
+
+        def register(self, fd: Any, eventmask: int = POLLIN | POLLPRI | POLLOUT) -> None:
+            number = _fd_of(fd)
+            if number in self._registered:
+                raise os_error("EEXIST")
+            self._registered[number] = (kernel_of(number), eventmask)
+
+        def modify(self, fd: Any, eventmask: int) -> None:
+            number = _fd_of(fd)
+            if number not in self._registered:
+                raise os_error("ENOENT")
+            self._registered[number] = (self._registered[number][0], eventmask)
+
+        def unregister(self, fd: Any) -> None:
+            number = _fd_of(fd)
+            if number not in self._registered:
+                raise os_error("ENOENT")
+            del self._registered[number]
+
+        def _ready(self, limit: int) -> list[tuple[int, int]]:
+            results = []
+            for fd, (kernel, events) in list(self._registered.items()):
+                if files.find(fd) is not kernel:
+                    del self._registered[fd]  # the file was closed: epoll forgets it
+                    continue
+                mask = kernel.poll_mask() & (events | POLLERR | POLLHUP)
+                if mask:
+                    results.append((fd, mask))
+                    if events & _real_select.EPOLLONESHOT:
+                        self._registered[fd] = (kernel, 0)
+                    if len(results) == limit:
+                        break
+            return results
+
+        def poll(self, timeout: float | None = None, maxevents: int = -1) -> list[tuple[int, int]]:
+            if self._fd == -1:
+                raise ValueError("I/O operation on closed epoll object")
+            seconds = None if timeout is None or timeout < 0 else float(timeout)
+            deadline = deadline_after(system, seconds)
+            limit = maxevents if maxevents > 0 else 1 << 30
+            while True:
+                results = self._ready(limit)
+                if results:
+                    return results
+                if seconds == 0:
+                    system.idle()
+                    return []
+                channels = tuple(kernel.channel for kernel, _ in self._registered.values())
+                if not system.wait(channels, deadline):
+                    return []
+
+    for name, value in {"select": select, "poll": poll, "epoll": epoll, "error": OSError}.items():
+        if name != "error":
+            value.__module__ = "select"
+        setattr(module, name, value)
+    return module
+
+
+__all__ = ["WOULD_BLOCK", "SimSocketBase", "make_select_module", "make_socket_module"]

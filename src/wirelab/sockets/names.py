@@ -1,0 +1,110 @@
+"""Names on a simulated host: numeric addresses, the host's own name table (/etc/hosts), services.
+
+The table holds ``localhost`` and the host's own name from the start; a lab adds every host of its
+network (:func:`wirelab.process.lab.start`). Failures are glibc's: ``gaierror(-2, 'Name or service
+not known')``. Service names (``"http"``) come from wirelab's table of well-known ports.
+"""
+
+from __future__ import annotations
+
+import socket as _real
+from ipaddress import IPv4Address
+from typing import TYPE_CHECKING
+
+from wirelab.addressing.ports import PortLookupError, lookup
+from wirelab.sockets.errors import EAI_ADDRFAMILY, EAI_NONAME, EAI_SERVICE, address_error
+
+if TYPE_CHECKING:
+    from wirelab.sockets.host import HostSockets
+
+AF_UNSPEC = 0
+AF_INET = 2
+AI_PASSIVE = 1
+AI_NUMERICHOST = 4
+
+
+def numeric(name: str) -> IPv4Address | None:
+    """``inet_aton``'s reading of a numeric address (``127.1`` included), or None."""
+    try:
+        return IPv4Address(_real.inet_aton(name))
+    except (OSError, ValueError):
+        return None
+
+
+def resolve(host: HostSockets, name: str) -> IPv4Address:
+    if name == "":
+        return IPv4Address("0.0.0.0")
+    if name == "<broadcast>":
+        return IPv4Address("255.255.255.255")
+    address = numeric(name) if name[:1].isdigit() else None
+    if address is not None:
+        return address
+    found = host.names.get(name.lower().rstrip("."))
+    if found is None:
+        raise address_error(EAI_NONAME)
+    return found
+
+
+def reverse(host: HostSockets, address: IPv4Address) -> str | None:
+    for name, known in host.names.items():
+        if known == address and name != "localhost":
+            return name
+    return "localhost" if address.is_loopback else None
+
+
+def service_port(service: str | int | bytes | None, protocol: str) -> int:
+    if service is None:
+        return 0
+    if isinstance(service, bytes):
+        service = service.decode()
+    if isinstance(service, int):
+        return service
+    if service.isdigit():
+        return int(service)
+    try:
+        for found in lookup(service):
+            if protocol == "" or any(transport.value == protocol for transport in found.transports):
+                return found.port
+    except PortLookupError:
+        pass
+    raise address_error(EAI_SERVICE)
+
+
+def address_info(
+    host: HostSockets,
+    name: str | bytes | None,
+    service: str | int | bytes | None,
+    family: int = 0,
+    kind: int = 0,
+    proto: int = 0,
+    flags: int = 0,
+) -> list[tuple[int, int, int, str, tuple[str, int]]]:
+    """``getaddrinfo``: the (family, type, proto, canonname, sockaddr) list glibc gives for IPv4."""
+    if family not in (AF_UNSPEC, AF_INET):
+        raise address_error(EAI_ADDRFAMILY)
+    if isinstance(name, bytes):
+        name = name.decode("idna")
+    if name is None and service is None:
+        raise address_error(EAI_NONAME)
+    kinds = [(1, 6), (2, 17), (3, 0)]  # SOCK_STREAM/TCP, SOCK_DGRAM/UDP, SOCK_RAW
+    if kind:
+        kinds = [(k, p) for k, p in kinds if k == kind] or [(kind, proto)]
+    if proto:
+        kinds = [(k, p) for k, p in kinds if p == proto] or [(kinds[0][0], proto)]
+    if name is None or name == "":
+        address = IPv4Address("0.0.0.0") if flags & AI_PASSIVE else IPv4Address("127.0.0.1")
+    elif flags & AI_NUMERICHOST:
+        found = numeric(name)
+        if found is None:
+            raise address_error(EAI_NONAME)
+        address = found
+    else:
+        address = resolve(host, name)
+    results = []
+    for sock_type, sock_proto in kinds:
+        protocol = {6: "tcp", 17: "udp"}.get(sock_proto, "")
+        if sock_type == 3 and service is not None and not str(service).isdigit() and not isinstance(service, int):
+            continue
+        port = service_port(service, protocol)
+        results.append((AF_INET, sock_type, sock_proto, "", (str(address), port)))
+    return results
