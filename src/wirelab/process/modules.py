@@ -103,6 +103,8 @@ class Views:
             while parent and _stdlib(parent):
                 tainted.add(parent)
                 parent = parent.rpartition(".")[0]
+        packages = tuple(f"{name}." for name in tainted)  # and a hidden package's submodules, all of them,
+        tainted.update(name for name in modules if name.startswith(packages))  # so that imports fill its attributes
         self._hidden = sorted(tainted, key=lambda name: name.count("."))
         self._hidden_set = tainted | set(BASE)
         self._world_keys = set(modules)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import builtins
 import enum
 import importlib
+import io
 import sys
 import traceback
 import types
@@ -163,6 +164,8 @@ class Process:
         return 1
 
     def _finish(self) -> None:
+        if self._killing:  # whatever the program caught on its way out (threading catches everything)
+            self.killed, self.exit_code = True, -9
         self.state = ProcessState.EXITED
         self.exited_at = self.scheduler.sim.now
         for lock in self.sentinels:  # join() on this thread returns (the thread state is gone)
@@ -328,7 +331,10 @@ class Scheduler:
         image = process.image
         installed = self.views.install(image.modules)
         saved = (sys.stdin, sys.stdout, sys.stderr, sys.argv)
-        sys.stdin, sys.stdout, sys.stderr, sys.argv = image.stdin, image.stdout, image.stderr, image.argv
+        if throw:  # a killed process unwinds silently (a daemon thread at exit prints nothing)
+            sys.stdin, sys.stdout, sys.stderr, sys.argv = image.stdin, io.StringIO(), io.StringIO(), image.argv
+        else:
+            sys.stdin, sys.stdout, sys.stderr, sys.argv = image.stdin, image.stdout, image.stderr, image.argv
         if image.script_dir is not None:
             sys.path.insert(0, image.script_dir)
         self.current = process
