@@ -167,15 +167,24 @@ class Views:
         ]
         ids = {id(module) for module in overlay.values() if module is not None}
         names = set(overlay) | SHIM_NAMES
+        fresh = {name for name, _ in new}
         kept: set[str] = set()
         changed = True
         while changed:
             changed = False
             for name, module in new:
                 if name not in kept and (name in hidden or _refers(module, ids, names)):
-                    kept.add(name)
-                    ids.add(id(module))
-                    names.add(name)
+                    # A package and its submodules stay together: a new package is kept whole (else a
+                    # submodule shared with the world would be missing from the private package's
+                    # attributes), and a kept submodule keeps its new parents.
+                    top = name.partition(".")[0]
+                    family = [other for other in fresh if other == top or other.startswith(f"{top}.")]
+                    group = family if top in fresh else [name, *_new_parents(name, fresh)]
+                    for member in group:
+                        if member not in kept:
+                            kept.add(member)
+                            ids.add(id(modules[member]))
+                            names.add(member)
                     changed = True
         for name, module in new:
             if name in kept:
@@ -190,6 +199,15 @@ class Views:
                     else:
                         setattr(parent, child, old)
                     installed.attributes.append((parent, child, old))
+
+
+def _new_parents(name: str, fresh: set[str]) -> list[str]:
+    parents = []
+    parent = name.rpartition(".")[0]
+    while parent and parent in fresh:
+        parents.append(parent)
+        parent = parent.rpartition(".")[0]
+    return parents
 
 
 class _Installed:
