@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from wirelab.trace import Layer, TraceEvent, catalog
+from wirelab.trace import Layer, Phrase, TraceEvent, catalog
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "wirelab"
 # Literal kinds passed to _event(...), _trace(...), tracer(...) or trace.emit(...).
@@ -63,3 +63,20 @@ def test_the_course_decision_reads_in_chinese() -> None:
         },
     )
     assert "不在同一个局域网内, 发给网关 192.168.1.1" in event.render("zh")
+
+
+def test_every_phrase_in_the_code_has_a_sentence() -> None:
+    phrase = re.compile(r'Phrase\(\s*"([a-z0-9.-]+)"')
+    keys = {key for path in SOURCE.rglob("*.py") for key in phrase.findall(path.read_text())}
+    assert len(keys) > 15
+    assert sorted(key for key in keys if key not in catalog("en")) == []
+
+
+def test_a_transition_reads_in_the_event_language() -> None:
+    event = TraceEvent(
+        0, "a", Layer.TRANSPORT, "tcp.state",
+        {"local": "1.1.1.1:1", "remote": "2.2.2.2:2", "old": "SYN-SENT", "new": "ESTABLISHED",
+         "cause": Phrase("tcp-cause.syn-ack-received")},
+    )  # fmt: skip
+    assert event.render().endswith("SYN-ACK received: send ACK (the SYN-ACK consumed one sequence number)")
+    assert "三次握手的第三次" in event.render("zh")

@@ -34,6 +34,38 @@ class Layer(enum.IntEnum):
         return ("physical", "link", "network", "transport", "application")[self - 1]
 
 
+class Phrase:
+    """A sentence that is itself a field of an event (a TCP transition's cause): a catalog key and
+    its own fields, rendered in the event's language — so no narration is English text in code."""
+
+    __slots__ = ("fields", "key")
+
+    def __init__(self, key: str, **fields: Any) -> None:
+        self.key = key
+        self.fields = fields
+
+    def render(self, language: str = "en") -> str:
+        template = catalog(language).get(self.key) or catalog("en").get(self.key)
+        if template is None:
+            return self.key
+        try:
+            return _FORMATTER.vformat(template, (), self.fields)
+        except (KeyError, IndexError, ValueError):
+            return self.key
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.key!r}, {self.fields!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Phrase) and (self.key, self.fields) == (other.key, other.fields)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+
 @dataclass(frozen=True, slots=True)
 class TraceEvent:
     """One decision: ``kind`` names it (``"switch.flood"``); ``fields`` carry its particulars."""
@@ -55,8 +87,13 @@ class TraceEvent:
         if template is None:
             details = ", ".join(f"{key}={value}" for key, value in self.fields.items())
             return f"{self.kind}: {details}"
+        fields = self.fields
+        if any(isinstance(value, Phrase) for value in fields.values()):
+            fields = {
+                name: value.render(language) if isinstance(value, Phrase) else value for name, value in fields.items()
+            }
         try:
-            return _FORMATTER.vformat(template, (), self.fields)
+            return _FORMATTER.vformat(template, (), fields)
         except (KeyError, IndexError, ValueError) as error:
             return f"{self.kind}: {dict(self.fields)} (catalog error: {error})"
 

@@ -32,6 +32,7 @@ from wirelab.stack.tcp.config import TcpConfig
 from wirelab.stack.tcp.congestion import CongestionControl, NewReno
 from wirelab.stack.tcp.out_of_order import OutOfOrderQueue
 from wirelab.stack.tcp.state import TcpState
+from wirelab.trace import Phrase
 from wirelab.wire.seqnum import seq_delta
 from wirelab.wire.tcp import (
     NOP,
@@ -182,7 +183,7 @@ class TcpConnection:
     # ------------------------------------------------------------------------------------------
     # the one transition choke point
     # ------------------------------------------------------------------------------------------
-    def _set_state(self, new: TcpState, now: int, cause: str, **fields: Any) -> None:
+    def _set_state(self, new: TcpState, now: int, cause: Phrase, **fields: Any) -> None:
         old = self.state
         if old is new:
             return
@@ -210,7 +211,7 @@ class TcpConnection:
         """Active OPEN (RFC 9293 §3.10.1): send SYN, enter SYN-SENT."""
         connection = cls(local, remote, iss=iss, now=now, **options)
         connection.snd_nxt = connection.snd_max = iss + 1
-        connection._set_state(TcpState.SYN_SENT, now, "active open: send SYN (a SYN consumes one sequence number)")
+        connection._set_state(TcpState.SYN_SENT, now, Phrase("tcp-cause.active-open"))
         connection._send_syn(now, ack=False)
         return connection
 
@@ -225,7 +226,7 @@ class TcpConnection:
         connection._set_state(
             TcpState.SYN_RECEIVED,
             now,
-            "SYN received in LISTEN: answer SYN-ACK",
+            Phrase("tcp-cause.syn-in-listen"),
             seq=syn.seq,
             ack_value=(syn.seq + 1) & MASK,
         )
@@ -314,15 +315,15 @@ class TcpConnection:
         """CLOSE (RFC 9293 §3.10.4): FIN after every queued octet; receiving goes on (half-close)."""
         state = self.state
         if state in (TcpState.CLOSED, TcpState.LISTEN, TcpState.SYN_SENT):
-            self._set_state(TcpState.CLOSED, now, "close before the connection was established")
+            self._set_state(TcpState.CLOSED, now, Phrase("tcp-cause.close-before-established"))
             return
         if self._fin_queued:
             return
         self._fin_queued = True
         if state in (TcpState.SYN_RECEIVED, TcpState.ESTABLISHED):
-            self._set_state(TcpState.FIN_WAIT_1, now, "application closed: FIN after the queued data")
+            self._set_state(TcpState.FIN_WAIT_1, now, Phrase("tcp-cause.app-close"))
         elif state is TcpState.CLOSE_WAIT:
-            self._set_state(TcpState.LAST_ACK, now, "application closed after the peer's FIN: send FIN")
+            self._set_state(TcpState.LAST_ACK, now, Phrase("tcp-cause.app-close-after-fin"))
         self._transmit(now)
 
     def abort(self, now: int, error: str | None = None) -> None:
@@ -342,7 +343,7 @@ class TcpConnection:
         if error is not None:
             self.events.append(TcpEvent(TcpEventKind.ERROR, error))
         self._send.clear()
-        self._set_state(TcpState.CLOSED, now, "aborted" if error is None else f"aborted: {error}")
+        self._set_state(TcpState.CLOSED, now, Phrase("tcp-cause.aborted", error=error or "-"))
 
     @property
     def readable(self) -> int:
@@ -481,7 +482,7 @@ class TcpConnection:
             if ack is not None:
                 self.error = "ECONNREFUSED"
                 self.events.append(TcpEvent(TcpEventKind.ERROR, "ECONNREFUSED"))
-                self._set_state(TcpState.CLOSED, now, "RST in SYN-SENT: connection refused")
+                self._set_state(TcpState.CLOSED, now, Phrase("tcp-cause.refused"))
             else:
                 self._count("drop.syn-sent.rst-without-ack")
             return
@@ -500,7 +501,7 @@ class TcpConnection:
             self._set_state(
                 TcpState.ESTABLISHED,
                 now,
-                "SYN-ACK received: send ACK (the SYN-ACK consumed one sequence number)",
+                Phrase("tcp-cause.syn-ack-received"),
                 seq=segment.seq,
                 ack_value=segment.ack,
             )
@@ -509,7 +510,7 @@ class TcpConnection:
         else:
             # Simultaneous open (RFC 9293 §3.5, figure 8): answer SYN-ACK with our same ISS.
             self._rto_at = None
-            self._set_state(TcpState.SYN_RECEIVED, now, "SYN received in SYN-SENT: simultaneous open", seq=segment.seq)
+            self._set_state(TcpState.SYN_RECEIVED, now, Phrase("tcp-cause.simultaneous-open"), seq=segment.seq)
             self._send_syn(now, ack=True)
         if payload:
             self._accept_text(self.irs + 1, payload, now)
@@ -573,15 +574,15 @@ class TcpConnection:
             self._count("rx.rst")
             if state is TcpState.SYN_RECEIVED:
                 self.error = "ECONNREFUSED"
-                self._set_state(TcpState.CLOSED, now, "RST in SYN-RECEIVED")
+                self._set_state(TcpState.CLOSED, now, Phrase("tcp-cause.rst-in-syn-received"))
                 return
             if state in (TcpState.CLOSING, TcpState.LAST_ACK, TcpState.TIME_WAIT):
-                self._set_state(TcpState.CLOSED, now, f"RST in {state}")
+                self._set_state(TcpState.CLOSED, now, Phrase("tcp-cause.rst-in-state", state=str(state)))
                 return
             self.error = "ECONNRESET"
             self.events.append(TcpEvent(TcpEventKind.ERROR, "ECONNRESET"))
             self._send.clear()
-            self._set_state(TcpState.CLOSED, now, "RST received: connection reset by peer")
+            self._set_state(TcpState.CLOSED, now, Phrase("tcp-cause.reset"))
             return
 
         # fourth: SYN in a synchronized state (RFC 5961 §4): challenge ACK, whatever its number.
@@ -599,7 +600,7 @@ class TcpConnection:
                 self._set_state(
                     TcpState.ESTABLISHED,
                     now,
-                    "ACK of our SYN-ACK: handshake complete (a bare ACK consumes no sequence number)",
+                    Phrase("tcp-cause.handshake-complete"),
                     ack_value=segment.ack,
                 )
                 self.events.append(TcpEvent(TcpEventKind.CONNECTED))
@@ -608,7 +609,7 @@ class TcpConnection:
                 self.snd_wnd = segment.window << self.snd_wscale
                 self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
                 if self._fin_queued:
-                    self._set_state(TcpState.FIN_WAIT_1, now, "closed during the handshake: FIN now")
+                    self._set_state(TcpState.FIN_WAIT_1, now, Phrase("tcp-cause.closed-during-handshake"))
             else:
                 self._send_reset(segment.ack, now, "unacceptable ACK in SYN-RECEIVED")
                 return
@@ -679,11 +680,11 @@ class TcpConnection:
         # Our FIN acknowledged?
         if self._fin_seq is not None and self.snd_una > self._fin_seq:
             if state is TcpState.FIN_WAIT_1:
-                self._set_state(TcpState.FIN_WAIT_2, now, "our FIN is acknowledged: wait for the peer's FIN")
+                self._set_state(TcpState.FIN_WAIT_2, now, Phrase("tcp-cause.fin-acked-wait"))
             elif state is TcpState.CLOSING:
-                self._set_state(TcpState.TIME_WAIT, now, "our FIN is acknowledged: wait 2MSL")
+                self._set_state(TcpState.TIME_WAIT, now, Phrase("tcp-cause.fin-acked-time-wait"))
             elif state is TcpState.LAST_ACK:
-                self._set_state(TcpState.CLOSED, now, "our FIN is acknowledged: the connection is closed")
+                self._set_state(TcpState.CLOSED, now, Phrase("tcp-cause.fin-acked-closed"))
 
     def _new_ack(self, segment: TcpHeader, ack: int, now: int) -> None:
         acked = ack - self.snd_una
@@ -857,16 +858,14 @@ class TcpConnection:
         self.events.append(TcpEvent(TcpEventKind.EOF))
         state = self.state
         if state in (TcpState.SYN_RECEIVED, TcpState.ESTABLISHED):
-            self._set_state(TcpState.CLOSE_WAIT, now, "FIN received: ACK it; the peer will send no more (half-closed)")
+            self._set_state(TcpState.CLOSE_WAIT, now, Phrase("tcp-cause.fin-received"))
         elif state is TcpState.FIN_WAIT_1:
             if self._fin_seq is not None and self.snd_una > self._fin_seq:
-                self._set_state(TcpState.TIME_WAIT, now, "FIN received and ours acknowledged: wait 2MSL")
+                self._set_state(TcpState.TIME_WAIT, now, Phrase("tcp-cause.fin-received-time-wait"))
             else:
-                self._set_state(
-                    TcpState.CLOSING, now, "FIN received before our FIN was acknowledged: simultaneous close"
-                )
+                self._set_state(TcpState.CLOSING, now, Phrase("tcp-cause.simultaneous-close"))
         elif state is TcpState.FIN_WAIT_2:
-            self._set_state(TcpState.TIME_WAIT, now, "the peer's FIN: ACK it and wait 2MSL")
+            self._set_state(TcpState.TIME_WAIT, now, Phrase("tcp-cause.peer-fin-time-wait"))
 
     # -- RTT (RFC 6298, RFC 7323 §4) --------------------------------------------------------------
     def _sample_rtt_on_ack(self, segment: TcpHeader, ack: int, now: int) -> None:
@@ -1052,7 +1051,7 @@ class TcpConnection:
     def poll(self, now: int) -> None:
         if self._time_wait_at is not None and now >= self._time_wait_at:
             self._time_wait_at = None
-            self._set_state(TcpState.CLOSED, now, "2MSL elapsed in TIME-WAIT")
+            self._set_state(TcpState.CLOSED, now, Phrase("tcp-cause.time-wait-over"))
             return
         if self._rto_at is not None and now >= self._rto_at:
             self._rto_at = None
@@ -1103,7 +1102,7 @@ class TcpConnection:
     def _give_up(self, now: int) -> None:
         self.error = "ETIMEDOUT"
         self.events.append(TcpEvent(TcpEventKind.ERROR, "ETIMEDOUT"))
-        self._set_state(TcpState.CLOSED, now, "no answer to our SYN: give up")
+        self._set_state(TcpState.CLOSED, now, Phrase("tcp-cause.syn-timeout"))
 
     def _window_probe(self, now: int) -> None:
         """A zero-window probe (RFC 9293 §3.8.6.1). As Linux: SEQ = SND.UNA - 1, no data, so the peer
