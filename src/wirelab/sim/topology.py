@@ -73,6 +73,8 @@ from typing import Final, TypeVar
 
 from wirelab.apps.ping import Ping
 from wirelab.apps.traceroute import Traceroute
+from wirelab.process.lab import start
+from wirelab.process.scheduler import Process, scheduler_of
 from wirelab.sim.capture import Capture
 from wirelab.sim.engine import RunResult
 from wirelab.sim.link import Link, Port
@@ -101,6 +103,7 @@ TABLES: Final[Mapping[str, tuple[str, ...]]] = {
     "capture": ("port", "link", "file", "limit"),
     "ping": ("from", "to", "count", "interval", "size", "ttl", "wait", "start"),
     "traceroute": ("from", "to", "max_hops", "probes", "wait", "start"),
+    "process": ("host", "script", "argv", "stdin", "start"),
 }
 """Each kind of ``[[table]]`` and the keys it may have, in the order the tables are built."""
 
@@ -364,10 +367,33 @@ class _Table:
 
 @dataclass(frozen=True, slots=True)
 class LabApp:
-    """A ping or traceroute of the file, with its label in the report (``ping #1: a -> 10.0.0.2``)."""
+    """A ping, traceroute or process of the file, with its label in the report (``ping #1: a -> 10.0.0.2``)."""
 
     label: str
-    app: Ping | Traceroute
+    app: Ping | Traceroute | ProcessApp
+
+
+class ProcessApp:
+    """A program of the file (``[[process]]``) running unchanged on a host; reports what it printed."""
+
+    def __init__(self, process: Process) -> None:
+        self.process = process
+        self.running_at_end = False  # a server still waiting when the run ended (then stopped)
+
+    @property
+    def done(self) -> bool:
+        return self.process.exited
+
+    def report(self) -> str:
+        process = self.process
+        text = process.stdout.rstrip("\n")
+        if process.stderr:
+            text += ("\n" if text else "") + process.stderr.rstrip("\n")
+        if self.running_at_end:
+            status = "still running when the run ended: stopped"
+        else:
+            status = f"exit status {process.exit_code}" if process.exited else "still running"
+        return f"{text}\n({status})" if text else f"({status})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +424,11 @@ class Lab:
         if self.result is not None:
             raise RuntimeError(f"{self.source} has already run: load it again to run it again")
         self.result, self.stop_reason = self._advance()
+        processes = [item.app for item in self.apps if isinstance(item.app, ProcessApp)]
+        if processes:
+            for app in processes:
+                app.running_at_end = not app.process.exited
+            scheduler_of(self.network.sim).shutdown()  # end servers still waiting, inside their own world
         for item in self.captures:
             item.path.parent.mkdir(parents=True, exist_ok=True)
             item.capture.write(item.path)
@@ -414,7 +445,12 @@ class Lab:
         events = 0
         while True:
             if all(item.app.done for item in self.apps):
-                reason = "every ping and traceroute has finished" if self.apps else "nothing to run"
+                kinds = (
+                    "ping, traceroute and process"
+                    if any(isinstance(i.app, ProcessApp) for i in self.apps)
+                    else ("ping and traceroute")
+                )
+                reason = f"every {kinds} has finished" if self.apps else "nothing to run"
                 break
             if sim.next_event_time() is None:
                 reason = "nothing left to do"
@@ -581,6 +617,8 @@ class _Loader:
             lab.apps.append(self._ping(network, table))
         for table in self.tables["traceroute"]:
             lab.apps.append(self._traceroute(network, table))
+        for table in self.tables["process"]:
+            lab.apps.append(self._process(network, table))
         return lab
 
     def _read_structure(self) -> None:
@@ -898,6 +936,27 @@ class _Loader:
         start = table.time("start", 0)
         trace = Traceroute(node, target, max_hops=max_hops, probes=probes, wait=wait, start=start)
         return LabApp(f"traceroute #{table.index}: {node.name} -> {shown}", trace)
+
+    def _process(self, network: Network, table: _Table) -> LabApp:
+        node = self._node(network, table, "host", ip_only="it runs no programs")
+        assert isinstance(node, SimNode)
+        script = self.base / table.required_text("script")
+        if not script.is_file():
+            raise table.error(f"no such script: {script}", "script")
+        argv = self._strings(table, "argv")
+        stdin = self._strings(table, "stdin")
+        start_at = table.time("start", 0)
+        process = start(network, node, script, argv=argv, stdin=stdin, delay=start_at)
+        return LabApp(
+            f"process #{table.index}: {node.name} $ python {script.name} {' '.join(argv)}".rstrip(), ProcessApp(process)
+        )
+
+    @staticmethod
+    def _strings(table: _Table, key: str) -> list[str]:
+        value = table.data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise table.error("must be a list of strings", key)
+        return list(value)
 
 
 # -- the command ------------------------------------------------------------------------------------
