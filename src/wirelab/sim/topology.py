@@ -45,6 +45,13 @@ its pings and traceroutes, runs virtual time, writes the captures and prints wha
     to = "192.168.1.11"
 
     [[traceroute]]            # from, to; max_hops = 30, probes = 3, wait = "5s", start = "0s"
+
+    [[process]]               # a program run unchanged on a host (its socket, input, print are the host's)
+    host = "b"
+    script = "server.py"      # relative to this file
+    argv = ["0.0.0.0", "8080"]
+    stdin = ["hello", "q"]    # what input() returns, line by line; then EOFError
+    start = "1ms"
     from = "a"
     to = "172.16.0.20"
 
