@@ -1,4 +1,4 @@
-"""Run benchmarks: ``./dev bench`` (all) or ``./dev bench codec|sim|tcp [--quick]``."""
+"""Run benchmarks: ``./dev bench`` (all) or ``./dev bench codec|sim|tcp|sockets [--quick]``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ BENCHMARKS = {
     "codec": "benchmarks.codec",
     "sim": "benchmarks.sim",
     "tcp": "benchmarks.tcp",
+    "sockets": "benchmarks.sockets",
 }
 
 
