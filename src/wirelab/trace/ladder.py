@@ -1,0 +1,95 @@
+"""Ladder diagrams: one TCP connection drawn as the course draws the handshake and the teardown.
+
+Built from what was on the wire (frames from a capture, decoded by the codecs) and what the two ends
+decided (``tcp.state`` trace events), so the picture can never disagree with the bytes::
+
+     192.168.1.10:46782                                 10.0.0.20:8080
+    SYN-SENT     |----- SYN seq=1000 ---------------------->|
+                 |<---- SYN,ACK seq=5000 ack=1001 ----------| SYN-RECEIVED
+    ESTABLISHED  |----- ACK seq=1001 ack=5001 ------------->|
+                 |                                          | ESTABLISHED
+
+Sequence numbers are shown relative to each side's ISN when ``relative`` (as Wireshark does), so
+"SYN consumes one sequence number" reads off the picture: the SYN is seq 0, the first data seq 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from ipaddress import IPv4Address
+
+from wirelab.trace import TraceEvent
+from wirelab.wire.dissect import dissect, tcp_flags_text
+from wirelab.wire.ipv4 import Ipv4Header
+from wirelab.wire.pcap import PcapRecord
+from wirelab.wire.tcp import TcpFlags, TcpHeader
+
+Endpoint = tuple[IPv4Address, int]
+_NAMES = (
+    (TcpFlags.SYN, "SYN"),
+    (TcpFlags.FIN, "FIN"),
+    (TcpFlags.RST, "RST"),
+    (TcpFlags.PSH, "PSH"),
+    (TcpFlags.ACK, "ACK"),
+)
+
+
+def _flag_words(flags: int) -> str:
+    words = [name for flag, name in _NAMES if flags & flag]
+    return ",".join(words) or tcp_flags_text(flags)
+
+
+def ladder(
+    records: Iterable[PcapRecord],
+    left: Endpoint,
+    right: Endpoint,
+    events: Iterable[TraceEvent] = (),
+    *,
+    relative: bool = True,
+    width: int = 44,
+) -> str:
+    """The ladder of the connection ``left`` <-> ``right`` from captured frames and trace events."""
+    # (time, rank, order, text). At one instant: a frame arriving at the left end (rank 0) comes
+    # before the decision it causes (1), and a decision before the frame it makes the left end send (2).
+    rows: list[tuple[int, int, int, str]] = []
+    isn: dict[Endpoint, int] = {}
+    left_label, right_label = f"{left[0]}:{left[1]}", f"{right[0]}:{right[1]}"
+    for order, record in enumerate(records):
+        decoded = dissect(record.frame)
+        ip, tcp = decoded.network, decoded.transport
+        if not isinstance(ip, Ipv4Header) or not isinstance(tcp, TcpHeader):
+            continue
+        source, destination = (ip.src, tcp.src_port), (ip.dst, tcp.dst_port)
+        if {source, destination} != {left, right}:
+            continue
+        if tcp.flags & TcpFlags.SYN:
+            isn.setdefault(source, tcp.seq)
+        seq = (tcp.seq - isn.get(source, 0)) & 0xFFFFFFFF if relative else tcp.seq
+        label = f"{_flag_words(tcp.flags)} seq={seq}"
+        if tcp.flags & TcpFlags.ACK:
+            ack = (tcp.ack - isn.get(destination, 0)) & 0xFFFFFFFF if relative else tcp.ack
+            label += f" ack={ack}"
+        if decoded.payload:
+            label += f" len={len(decoded.payload)}"
+        arrow = _arrow(label, width, rightwards=source == left)
+        rows.append((record.timestamp_ns, 2 if source == left else 0, order, f"{'':13s}{arrow}"))
+    for order, event in enumerate(events):
+        if event.kind != "tcp.state":
+            continue
+        local = event.fields.get("local")
+        new = str(event.fields.get("new", ""))
+        if local == left_label:
+            rows.append((event.time, 1, order, f"{new:<13s}|{'':{width}s}|"))
+        elif local == right_label:
+            rows.append((event.time, 1, order, f"{'':13s}|{'':{width}s}| {new}"))
+    header = f"{'':8s}{left_label:<{width // 2 + 6}s}{right_label:>{width // 2 + 6}s}"
+    return "\n".join([header, *(row[3] for row in sorted(rows))])
+
+
+def _arrow(label: str, width: int, *, rightwards: bool) -> str:
+    """``|---- label ---->|`` (or leftwards), exactly ``width`` characters between the two bars."""
+    body = f" {label} "
+    tail = "-" * max(width - len(body) - 5, 1)
+    if rightwards:
+        return f"|----{body}{tail}>|"
+    return f"|<----{body}{tail}|"
