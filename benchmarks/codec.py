@@ -109,9 +109,7 @@ def main(quick: bool = False) -> None:
             opts=b"\x01\x01\x08\x0a" + (123456).to_bytes(4, "big") + (654321).to_bytes(4, "big"),
             data=PAYLOAD,
         )
-        ip = dpkt.ip.IP(
-            src=SRC_IP.packed, dst=DST_IP.packed, p=dpkt.ip.IP_PROTO_TCP, id=4321, df=1, ttl=64, data=tcp
-        )
+        ip = dpkt.ip.IP(src=SRC_IP.packed, dst=DST_IP.packed, p=dpkt.ip.IP_PROTO_TCP, id=4321, df=1, ttl=64, data=tcp)
         return bytes(dpkt.ethernet.Ethernet(dst=DST_MAC.packed, src=SRC_MAC.packed, data=ip))
 
     assert scapy_build() == frame, "scapy builds different bytes"
