@@ -85,11 +85,10 @@ class Traceroute:
                 return
             self.hops.append(Hop(ttl))
         sim = self.node.sim
-        found = self.node.stack.route_for(self.target)
-        source = found[0].ip if found is not None and found[0].ip is not None else IPv4Address("0.0.0.0")
-        datagram = UdpHeader(self.source_port, self._port).emit(DATA, source, self.target)
         self._sent_at = sim.now
         try:
+            source = self.node.stack.source_for(self.target)
+            datagram = UdpHeader(self.source_port, self._port).emit(DATA, source, self.target)
             self.node.send_ip(self.target, IpProtocol.UDP, datagram, ttl=ttl)
         except SendError:
             self._record(None)

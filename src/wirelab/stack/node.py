@@ -735,13 +735,26 @@ class IpNode:
     def unbind_udp(self, port: int) -> None:
         self.handlers.udp.pop(port, None)
 
+    def source_for(self, destination: IPv4Address) -> IPv4Address:
+        """The source address a datagram to ``destination`` leaves with (what a socket bound to 0.0.0.0
+        gets): the destination itself (or 127.0.0.1) when local, the first addressed interface for
+        255.255.255.255, else the address of the interface the route goes out of. No route: ENETUNREACH.
+        Transports need it before the IP layer runs, for their pseudo-header checksums."""
+        if self.is_local(destination):
+            return destination if destination not in LOOPBACK_NETWORK else IPv4Address("127.0.0.1")
+        if destination == LIMITED_BROADCAST:
+            interface = next((i for i in self.interfaces if i.ip is not None), None)
+        else:
+            found = self.route_for(destination)
+            interface = found[0] if found is not None else None
+        if interface is None or interface.ip is None:
+            raise SendError("ENETUNREACH", "Network is unreachable")
+        return interface.ip
+
     def send_udp(
         self, destination: IPv4Address, source_port: int, destination_port: int, data: bytes, **ip: object
     ) -> None:
-        found = self.route_for(destination)
-        source = found[0].ip if found is not None and found[0].ip is not None else IPv4Address("127.0.0.1")
-        if self.is_local(destination):
-            source = destination if destination not in LOOPBACK_NETWORK else IPv4Address("127.0.0.1")
+        source = self.source_for(destination)
         datagram = UdpHeader(source_port, destination_port).emit(data, source, destination)
         self.send_ip(destination, IpProtocol.UDP, datagram, src=source, **ip)  # type: ignore[arg-type]
 

@@ -122,16 +122,7 @@ class UdpEndpoint:
             raise SendError("EACCES", "Permission denied")  # Linux: broadcast needs SO_BROADCAST
         source = binding.address
         if source == UNSPECIFIED:
-            if self.node.is_local(address):
-                source = address if not address.is_loopback else IPv4Address("127.0.0.1")
-            else:
-                found = self.node.route_for(address) if address != LIMITED_BROADCAST else None
-                interface = (
-                    found[0] if found is not None else next((i for i in self.node.interfaces if i.ip is not None), None)
-                )
-                if interface is None or interface.ip is None:
-                    raise SendError("ENETUNREACH", "Network is unreachable")
-                source = interface.ip
+            source = self.node.source_for(address)
         datagram = UdpHeader(binding.port, port).emit(data, source, address)
         self.node.counters["udp.tx"] += 1
         self.node.send_ip(address, IpProtocol.UDP, datagram, src=source)

@@ -157,13 +157,10 @@ class TcpEndpoint:
     ) -> TcpConnection:
         now = self.node.now
         if local is None or local == UNSPECIFIED:
-            found = self.node.route_for(remote)
-            if self.node.is_local(remote):
-                local = remote if not remote.is_loopback else IPv4Address("127.0.0.1")
-            elif found is None or found[0].ip is None:
-                raise TcpError("ENETUNREACH", "Network is unreachable")
-            else:
-                local = found[0].ip
+            try:
+                local = self.node.source_for(remote)
+            except SendError as error:
+                raise TcpError(error.errno_name, str(error)) from None
         port = local_port or self.ephemeral_port()
         key = four_tuple((local, port), (remote, remote_port))
         if key in self.connections:
