@@ -18,6 +18,7 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Final
 
 from wirelab.apps.bulk import tcp_of
+from wirelab.stack.node import SendError
 from wirelab.stack.tcp.connection import TcpConnection
 from wirelab.stack.tcp.state import TcpState
 from wirelab.stack.udp import UdpEndpoint
@@ -87,12 +88,11 @@ class HostSockets:
         return address == UNSPECIFIED or self.node.stack.is_local(address)
 
     def source_for(self, destination: IPv4Address) -> IPv4Address | None:
-        """The address a datagram to ``destination`` leaves from (the route's interface), or None."""
-        stack = self.node.stack
-        if stack.is_local(destination):
-            return LOCALHOST if destination.is_loopback else destination
-        found = stack.route_for(destination)
-        return found[0].ip if found is not None else None
+        """The address a datagram to ``destination`` leaves from (the stack's rule), or None: no route."""
+        try:
+            return self.node.stack.source_for(destination)
+        except SendError:
+            return None
 
     # -- TCP ports (Linux's bind rule) ------------------------------------------------------------
     def tcp_port_taken(self, sock: TcpSocket, address: IPv4Address, port: int) -> bool:
