@@ -18,11 +18,12 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Final
 
 from wirelab.apps.bulk import tcp_of
+from wirelab.stack.icmp import UNREACHABLE_ERRNO
 from wirelab.stack.node import SendError
 from wirelab.stack.tcp.connection import TcpConnection
 from wirelab.stack.tcp.state import TcpState
 from wirelab.stack.udp import UdpEndpoint
-from wirelab.wire.icmpv4 import IcmpMessage, IcmpType, UnreachableCode
+from wirelab.wire.icmpv4 import IcmpMessage, IcmpType
 from wirelab.wire.ipaddr import UNSPECIFIED
 from wirelab.wire.ipv4 import IpProtocol, Ipv4Header
 
@@ -31,12 +32,6 @@ if TYPE_CHECKING:
     from wirelab.sockets.tcp import TcpSocket
 
 LOCALHOST: Final = IPv4Address("127.0.0.1")
-_ICMP_ERRNO: Final = {
-    UnreachableCode.NET: "ENETUNREACH",
-    UnreachableCode.HOST: "EHOSTUNREACH",
-    UnreachableCode.PROTOCOL: "ENOPROTOOPT",
-    UnreachableCode.PORT: "ECONNREFUSED",
-}
 
 
 def udp_of(node: SimNode) -> UdpEndpoint:
@@ -142,7 +137,7 @@ class HostSockets:
         connection = self.tcp.connections.get(key)
         if connection is None or connection.state is not TcpState.SYN_SENT:
             return  # in synchronized states an ICMP error is soft: TCP keeps retransmitting (RFC 1122 §4.2.3.9)
-        error = _ICMP_ERRNO.get(message.code, "EHOSTUNREACH")  # type: ignore[call-overload]
+        error = UNREACHABLE_ERRNO.get(message.code, "EHOSTUNREACH")
         self.node.counters["tcp.connect.icmp-error"] += 1
         connection.abort(now, error)
         self.tcp.flush(now)

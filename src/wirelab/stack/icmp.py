@@ -15,8 +15,17 @@ from __future__ import annotations
 from ipaddress import IPv4Address
 from typing import Final
 
-from wirelab.wire.icmpv4 import ERROR_TYPES
+from wirelab.wire.icmpv4 import ERROR_TYPES, UnreachableCode
 from wirelab.wire.ipv4 import IpProtocol, Ipv4Header
+
+# What a socket hears for each "destination unreachable" code (Linux's icmp_err_convert).
+UNREACHABLE_ERRNO: Final[dict[int, str]] = {
+    UnreachableCode.NET: "ENETUNREACH",
+    UnreachableCode.HOST: "EHOSTUNREACH",
+    UnreachableCode.PROTOCOL: "ENOPROTOOPT",
+    UnreachableCode.PORT: "ECONNREFUSED",
+    UnreachableCode.FRAGMENTATION_NEEDED: "EMSGSIZE",
+}
 
 DEFAULT_RATE_PER_SECOND: Final = 1000  # Linux icmp_msgs_per_sec
 DEFAULT_BURST: Final = 50  # Linux icmp_msgs_burst

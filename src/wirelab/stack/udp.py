@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Final
 
+from wirelab.stack.icmp import UNREACHABLE_ERRNO
 from wirelab.stack.node import SendError
-from wirelab.wire.icmpv4 import IcmpMessage, IcmpType, UnreachableCode
+from wirelab.wire.icmpv4 import IcmpMessage, IcmpType
 from wirelab.wire.ipaddr import LIMITED_BROADCAST, UNSPECIFIED
 from wirelab.wire.ipv4 import IpProtocol, Ipv4Header
 from wirelab.wire.udp import UdpHeader
@@ -31,13 +32,6 @@ if TYPE_CHECKING:
 EPHEMERAL_LOW: Final = 32768
 EPHEMERAL_HIGH: Final = 60999
 DEFAULT_RECEIVE_QUEUE: Final = 212_992  # octets, Linux's default rmem
-# What Linux reports to a connected UDP socket for each "destination unreachable" code.
-_ICMP_ERRNO: Final[dict[int, str]] = {
-    UnreachableCode.PORT: "ECONNREFUSED",
-    UnreachableCode.HOST: "EHOSTUNREACH",
-    UnreachableCode.NET: "ENETUNREACH",
-    UnreachableCode.FRAGMENTATION_NEEDED: "EMSGSIZE",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +161,7 @@ class UdpEndpoint:
         binding = self.bindings.get((source, source_port)) or self.bindings.get((UNSPECIFIED, source_port))
         if binding is None or binding.peer != (destination, destination_port):
             return
-        binding.pending_error = _ICMP_ERRNO.get(message.code, "EHOSTUNREACH")
+        binding.pending_error = UNREACHABLE_ERRNO.get(message.code, "EHOSTUNREACH")
         self.node.counters["udp.error.reported"] += 1
         if binding.on_ready is not None:
             binding.on_ready(binding)
