@@ -9,7 +9,8 @@ import pytest
 from wirelab.sim.network import Network
 from wirelab.sim.node import SimNode
 from wirelab.stack.node import SendError
-from wirelab.stack.udp import EPHEMERAL_HIGH, EPHEMERAL_LOW, UdpEndpoint
+from wirelab.stack.ports import EPHEMERAL_HIGH, EPHEMERAL_LOW
+from wirelab.stack.udp import UdpEndpoint
 
 ANY = IPv4Address("0.0.0.0")
 

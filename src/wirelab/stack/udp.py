@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Final
 
 from wirelab.stack.icmp import UNREACHABLE_ERRNO
 from wirelab.stack.node import SendError
+from wirelab.stack.ports import EphemeralPorts
 from wirelab.wire.icmpv4 import IcmpMessage, IcmpType
 from wirelab.wire.ipaddr import LIMITED_BROADCAST, UNSPECIFIED
 from wirelab.wire.ipv4 import IpProtocol, Ipv4Header
@@ -29,8 +30,6 @@ from wirelab.wire.udp import UdpHeader
 if TYPE_CHECKING:
     from wirelab.stack.node import IpNode
 
-EPHEMERAL_LOW: Final = 32768
-EPHEMERAL_HIGH: Final = 60999
 DEFAULT_RECEIVE_QUEUE: Final = 212_992  # octets, Linux's default rmem
 
 
@@ -69,7 +68,7 @@ class UdpEndpoint:
         self.node = node
         self.rng = rng or random.Random(0)
         self.bindings: dict[tuple[IPv4Address, int], UdpBinding] = {}
-        self._next_ephemeral = self.rng.randrange(EPHEMERAL_LOW, EPHEMERAL_HIGH + 1)
+        self._ephemeral = EphemeralPorts(self.rng)
         node.handlers.udp_fallback = self.datagram_arrives
         node.handlers.icmp.append(self.icmp_arrives)
 
@@ -86,21 +85,18 @@ class UdpEndpoint:
         if address != UNSPECIFIED and not self.node.is_local(address):
             raise SendError("EADDRNOTAVAIL", "Cannot assign requested address")
         if port == 0:
-            port = self._ephemeral(address)
+            port = self._ephemeral_port(address)
         elif self._port_taken(address, port):
             raise SendError("EADDRINUSE", "Address already in use")
         binding = UdpBinding(address, port)
         self.bindings[(address, port)] = binding
         return binding
 
-    def _ephemeral(self, address: IPv4Address) -> int:
-        span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
-        for _ in range(span):
-            port = self._next_ephemeral
-            self._next_ephemeral = EPHEMERAL_LOW + (port + 1 - EPHEMERAL_LOW) % span
-            if not self._port_taken(address, port):
-                return port
-        raise SendError("EADDRNOTAVAIL", "Cannot assign requested address")
+    def _ephemeral_port(self, address: IPv4Address) -> int:
+        port = self._ephemeral.take(lambda candidate: self._port_taken(address, candidate))
+        if port is None:
+            raise SendError("EADDRNOTAVAIL", "Cannot assign requested address")
+        return port
 
     def unbind(self, binding: UdpBinding) -> None:
         if self.bindings.get((binding.address, binding.port)) is binding:

@@ -20,9 +20,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from wirelab.stack.node import SendError
+from wirelab.stack.ports import EphemeralPorts
 from wirelab.stack.tcp.config import TcpConfig
 from wirelab.stack.tcp.connection import MASK, TcpConnection, TcpEvent, TcpEventKind, unwrap
 from wirelab.stack.tcp.isn import IsnGenerator
@@ -35,8 +36,6 @@ from wirelab.wire.tcp import TcpFlags, TcpHeader
 if TYPE_CHECKING:
     from wirelab.stack.node import IpNode
 
-EPHEMERAL_LOW: Final = 32768
-EPHEMERAL_HIGH: Final = 60999
 # (local address, local port, remote address, remote port), addresses as ints: IPv4Address hashes
 # through a Python-level __hash__, and every arriving segment looks its connection up.
 FourTuple = tuple[int, int, int, int]
@@ -86,7 +85,7 @@ class TcpEndpoint:
         self.connections: dict[FourTuple, TcpConnection] = {}
         self.listeners: dict[tuple[IPv4Address, int], Listener] = {}
         self.ports_in_use: dict[int, int] = {}  # port -> how many connections/listeners use it
-        self._next_ephemeral = self.rng.randrange(EPHEMERAL_LOW, EPHEMERAL_HIGH + 1)
+        self._ephemeral = EphemeralPorts(self.rng)
         self.subscribers: dict[int, Any] = {}  # id(connection) -> the socket object that owns it
         node.handlers.tcp = self.segment_arrives
         node.timer_clients.append(self)
@@ -103,13 +102,10 @@ class TcpEndpoint:
             self.ports_in_use.pop(port, None)
 
     def ephemeral_port(self) -> int:
-        span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1
-        for _ in range(span):
-            port = self._next_ephemeral
-            self._next_ephemeral = EPHEMERAL_LOW + (port + 1 - EPHEMERAL_LOW) % span
-            if port not in self.ports_in_use:
-                return port
-        raise TcpError("EADDRNOTAVAIL", "Cannot assign requested address")
+        port = self._ephemeral.take(self.ports_in_use.__contains__)
+        if port is None:
+            raise TcpError("EADDRNOTAVAIL", "Cannot assign requested address")
+        return port
 
     def port_available(self, address: IPv4Address, port: int, *, reuse_address: bool) -> bool:
         """Linux's bind rule: a port held by a listener is taken; one held only by connections is
