@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from wirelab.sim.units import parse_time
 from wirelab.stack.node import SendError
+from wirelab.stack.ports import EPHEMERAL_HIGH, EPHEMERAL_LOW
 from wirelab.wire.icmpv4 import IcmpMessage, IcmpType, UnreachableCode
 from wirelab.wire.ipv4 import IpProtocol, Ipv4Header
 from wirelab.wire.udp import UdpHeader
@@ -62,7 +63,9 @@ class Traceroute:
         self.max_hops = max_hops
         self.probes = probes
         self.wait = parse_time(wait, "traceroute wait") if isinstance(wait, str) else wait
-        self.source_port = node.sim.random(f"{node.name} traceroute {target}").randrange(32768, 61000)
+        self.source_port = node.sim.random(f"{node.name} traceroute {target}").randrange(
+            EPHEMERAL_LOW, EPHEMERAL_HIGH + 1
+        )
         self.hops: list[Hop] = []
         self.reached = False
         self.done = False
