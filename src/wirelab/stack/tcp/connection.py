@@ -26,6 +26,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address
+from itertools import accumulate
 from typing import Any, Final
 
 from wirelab.stack.tcp.config import TcpConfig
@@ -84,6 +85,10 @@ def _timestamps_of(options: tuple[TcpOption, ...]) -> Timestamps | None:
         if type(option) is Timestamps:
             return option
     return None
+
+
+def _range_start(block: list[int]) -> int:
+    return block[0]
 
 
 def unwrap(wire: int, reference: int) -> int:
@@ -159,6 +164,9 @@ class TcpConnection:
         self.recover = iss
         self._high_rxt = iss  # highest octet retransmitted in this recovery
         self._sacked: list[list[int]] = []  # [start, end) ranges the peer holds above SND.UNA
+        # Running totals of the ranges' sizes ([0, first, first + second, ...]), made when first asked
+        # for after a change: recovery asks for the pipe several times per ACK over hundreds of ranges.
+        self._sacked_sums: list[int] | None = None
         # -- timers: deadlines in ns, None when off ---------------------------------------------------
         self._rto_at: int | None = None
         self._persist_at: int | None = None
@@ -697,9 +705,11 @@ class TcpConnection:
             self.events.append(TcpEvent(TcpEventKind.SENT))
         self.snd_una = ack
         self.snd_nxt = max(self.snd_nxt, ack)
-        self._sacked = [r for r in self._sacked if r[1] > ack]
-        for block in self._sacked:
-            block[0] = max(block[0], ack)
+        if self._sacked:
+            self._sacked = [r for r in self._sacked if r[1] > ack]
+            for block in self._sacked:
+                block[0] = max(block[0], ack)
+            self._sacked_sums = None
         self.retries = 0
         self._persist_backoff = 0
         self._sample_rtt_on_ack(segment, ack, now)
@@ -733,7 +743,7 @@ class TcpConnection:
             if not self.sack:
                 self.cc.cwnd += mss  # RFC 5681 §3.2 step 4: inflate for each segment that left
             return
-        sacked = sum(end - start for start, end in self._sacked)
+        sacked = self._sacked_running_totals()[-1]
         if self.dupacks >= DUPACK_THRESHOLD or (self.sack and sacked >= DUPACK_THRESHOLD * mss):
             self._enter_recovery(now)
 
@@ -780,33 +790,59 @@ class TcpConnection:
             start = min(start, sacked[first][0])
             end = max(end, sacked[last - 1][1])
         sacked[first:last] = [[start, end]]
+        self._sacked_sums = None
+
+    def _sacked_running_totals(self) -> list[int]:
+        sums = self._sacked_sums
+        if sums is None:
+            sums = self._sacked_sums = [0, *accumulate(end - start for start, end in self._sacked)]
+        return sums
 
     def _next_hole(self) -> int | None:
         """The first octet, at or above the retransmission mark, that is missing below a SACKed one."""
-        if not self._sacked:
+        sacked = self._sacked
+        if not sacked:
             return None
         position = max(self.snd_una, self._high_rxt)
-        for start, end in self._sacked:
-            if position < start:
-                return position
-            position = max(position, end)
-        return None
+        # The ranges are sorted and never touch: only the last one starting at or below the position can
+        # move it (to its end), and the next one then starts above it (bisect rather than a walk).
+        after = bisect.bisect_right(sacked, position, key=_range_start)
+        if after == len(sacked):
+            return None
+        if after:
+            position = max(position, sacked[after - 1][1])
+        return position
 
     def _pipe(self) -> int:
         """RFC 6675's estimate of octets in the network during recovery."""
-        if not self._sacked:
+        sacked = self._sacked
+        if not sacked:
             return self.flight
-        highest = self._sacked[-1][1]
-        sacked = sum(end - start for start, end in self._sacked)
-        holes = highest - self.snd_una - sacked
+        # pipe = flight - SACKed - holes + retransmitted, and holes = highest SACKed - SND.UNA - SACKed:
+        # the SACKed octets cancel, leaving what lies above the highest SACKed octet plus what was
+        # retransmitted, i.e. the holes' octets below HighRxt (and below the highest SACKed octet).
+        highest = sacked[-1][1]
+        snd_una = self.snd_una
+        if sacked[0][0] < snd_una:  # a range from an old ACK below SND.UNA (until the next new ACK trims it)
+            return self.snd_max - highest + self._holes_below_by_walk(self._high_rxt)
+        limit = min(self._high_rxt, highest)
+        if limit <= snd_una:
+            return self.snd_max - highest
+        below = bisect.bisect_left(sacked, limit, key=_range_start)  # ranges starting below the limit
+        sacked_below = self._sacked_running_totals()[below]
+        if below:
+            sacked_below -= max(sacked[below - 1][1] - limit, 0)
+        return self.snd_max - highest + (limit - snd_una - sacked_below)
+
+    def _holes_below_by_walk(self, limit: int) -> int:
         retransmitted = 0
         mark = self.snd_una
         for start, end in self._sacked:
-            if mark >= self._high_rxt:
+            if mark >= limit:
                 break
-            retransmitted += max(min(start, self._high_rxt) - mark, 0)
+            retransmitted += max(min(start, limit) - mark, 0)
             mark = end
-        return self.flight - sacked - holes + retransmitted
+        return retransmitted
 
     # -- receiving text ---------------------------------------------------------------------------
     def _accept_text(self, seq: int, payload: bytes, now: int) -> None:
@@ -1093,6 +1129,7 @@ class TcpConnection:
         self.recover = self.snd_max
         self._high_rxt = self.snd_una
         self._sacked = []  # RFC 6675 §5.1 / RFC 2018 §8: after a timeout, SACK information is not trusted
+        self._sacked_sums = None
         self._timed_seq = None
         self.snd_nxt = self.snd_una  # go back: resend from the first unacknowledged octet
         sent = self._send_range(self.snd_una, now, retransmission=True)
