@@ -1,0 +1,226 @@
+"""``wirelab tap``: the wirelab stack as a host on a real Linux TAP interface.
+
+    wirelab tap --dev wl0 --ip 10.7.0.2/24 --gateway 10.7.0.1 -- python server.py 8000
+    wirelab tap --dev wl0 --ip 10.7.0.2/24 --kernel-ip 10.7.0.1/24 --serve echo --serve http
+    wirelab tap --dev wl0 --ip 10.7.0.2/24 --ping 10.7.0.1 -c 3
+
+The program after ``--`` (``python SCRIPT ARGS…``, ``python -m MODULE ARGS…``, or ``SCRIPT ARGS…``)
+runs unchanged as a wirelab process: its ``socket`` is wirelab's, on the TAP. Its standard output and
+error are printed as it writes whole lines; its standard input is empty. ``wirelab tap`` ends with the
+program's exit status, once its TCP connections have finished closing; with only ``--serve``, it
+runs until interrupted (SIGINT/SIGTERM) or ``--duration`` seconds. Status lines go to stderr, and
+``ready`` is printed there once the services have started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+from collections.abc import Callable, Sequence
+from ipaddress import AddressValueError, IPv4Address, IPv4Interface, NetmaskValueError
+from pathlib import Path
+from typing import Final
+
+from wirelab.apps.ping import Ping
+from wirelab.process.scheduler import Process, Scheduler
+from wirelab.stack.tcp.state import TcpState
+from wirelab.tap.device import TapDevice, TapError
+from wirelab.tap.runtime import RealTimeEngine, TapHost, real_time_scheduler, stop_on_signals
+from wirelab.tap.services import DEFAULT_PORTS, service
+from wirelab.wire.mac import MacAddress
+
+LINGER_SECONDS: Final = 5.0  # after the program ends: time for its connections to finish closing
+PYTHON_NAMES: Final = ("python", "python3", f"python3.{sys.version_info.minor}")
+
+
+class TapUsageError(ValueError):
+    """Arguments that cannot work (a bad address, an unknown program form)."""
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def setup(parser: argparse.ArgumentParser) -> Handler:
+    parser.add_argument("--dev", default="wl0", metavar="NAME", help="the TAP to open, or create (default: wl0)")
+    parser.add_argument("--ip", required=True, metavar="ADDRESS/PREFIX", help="wirelab's address, e.g. 10.7.0.2/24")
+    parser.add_argument("--gateway", metavar="ADDRESS", help="wirelab's default route")
+    parser.add_argument("--mac", metavar="MAC", help="wirelab's MAC (default: a random local one, 02:…)")
+    parser.add_argument("--mtu", type=int, default=1500, help="the interface's MTU, both sides (default: 1500)")
+    parser.add_argument(
+        "--kernel-ip",
+        metavar="ADDRESS/PREFIX",
+        help="also give the kernel's side of the TAP this address (as ip addr add … dev NAME)",
+    )
+    parser.add_argument(
+        "--serve",
+        action="append",
+        choices=sorted(DEFAULT_PORTS),
+        default=[],
+        help="run a built-in service: echo (port 7), discard (9), http (80); may be repeated",
+    )
+    parser.add_argument("--port", type=int, help="the port of the (single) --serve service")
+    parser.add_argument("--directory", default=".", help="what --serve http serves (default: .)")
+    parser.add_argument("--ping", metavar="ADDRESS", help="ping this address from wirelab, print as iputils does")
+    parser.add_argument("-c", "--count", type=int, default=3, help="--ping's count (default: 3)")
+    parser.add_argument("--pcap", metavar="FILE", help="write every frame in and out of the TAP to FILE")
+    parser.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
+    parser.add_argument("program", nargs=argparse.REMAINDER, help="-- python SCRIPT [ARGS…]: run it on wirelab")
+
+    def run(args: argparse.Namespace) -> int:
+        return main(args)
+
+    return run
+
+
+def _interface(text: str, option: str) -> IPv4Interface:
+    try:
+        address = IPv4Interface(text)
+    except (AddressValueError, NetmaskValueError, ValueError):
+        raise TapUsageError(f"{option} {text!r} is not an IPv4 address with a prefix (10.7.0.2/24)") from None
+    if "/" not in text:
+        raise TapUsageError(f"{option} {text!r} needs its prefix length (10.7.0.2/24)")
+    return address
+
+
+def program_target(words: Sequence[str]) -> tuple[Path, list[str]]:
+    """``python SCRIPT ARGS`` / ``python -m MODULE ARGS`` / ``SCRIPT ARGS`` -> (script path, argv after it)."""
+    words = list(words)
+    if words and words[0] == "--":
+        words = words[1:]
+    if not words:
+        raise TapUsageError("no program after --")
+    if Path(words[0]).name in PYTHON_NAMES or words[0] == sys.executable:
+        words = words[1:]
+        if not words:
+            raise TapUsageError("python needs a script to run (an interactive interpreter cannot run on wirelab)")
+        if words[0] == "-m":
+            if len(words) < 2:
+                raise TapUsageError("python -m needs a module name")
+            spec = importlib.util.find_spec(words[1])
+            if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+                raise TapUsageError(f"no Python module named {words[1]!r}")
+            if spec.submodule_search_locations is not None:
+                main = Path(spec.origin).with_name("__main__.py")
+                if not main.exists():
+                    raise TapUsageError(f"{words[1]} is a package and cannot be directly executed")
+                return main, words[2:]
+            return Path(spec.origin), words[2:]
+        if words[0].startswith("-"):
+            raise TapUsageError(f"python option {words[0]} is not supported here (only -m)")
+    script = Path(words[0])
+    if not script.is_file():
+        raise TapUsageError(f"{words[0]}: no such script")
+    return script, words[1:]
+
+
+def _status(message: str) -> None:
+    print(f"wirelab tap: {message}", file=sys.stderr, flush=True)
+
+
+def main(args: argparse.Namespace) -> int:
+    address = _interface(args.ip, "--ip")
+    kernel = _interface(args.kernel_ip, "--kernel-ip") if args.kernel_ip else None
+    try:
+        gateway = IPv4Address(args.gateway) if args.gateway else None
+        mac = MacAddress(args.mac) if args.mac else None
+        target = IPv4Address(args.ping) if args.ping else None
+    except ValueError as error:
+        raise TapUsageError(str(error)) from None
+    if not 68 <= args.mtu <= 65521:
+        raise TapUsageError(f"--mtu {args.mtu} is not in 68..65521")
+    if args.port is not None and len(args.serve) != 1:
+        raise TapUsageError("--port needs exactly one --serve")
+    program = program_target(args.program) if args.program else None
+
+    device = TapDevice.open(args.dev)
+    engine = RealTimeEngine()
+    restore = stop_on_signals(engine)
+    close_pcap: Callable[[], None] | None = None
+    try:
+        device.set_mtu(args.mtu)
+        if kernel is not None:
+            device.set_kernel_address(kernel)
+        device.set_up()
+        try:
+            host = TapHost(engine, device, address, gateway=gateway, mac=mac, mtu=args.mtu)
+        except ValueError as error:
+            raise TapUsageError(str(error)) from None
+        if args.pcap:
+            close_pcap = host.capture(args.pcap)
+        scheduler = real_time_scheduler(engine)
+        for name in args.serve:
+            function, arguments = service(name, args.port or DEFAULT_PORTS[name], os.path.abspath(args.directory))
+            scheduler.start(host, function, args=arguments, name=name)
+        main_process: Process | None = None
+        if program is not None:
+            script, argv = program
+            main_process = scheduler.start(host, script, argv=argv)
+        ping = Ping(host, target, count=args.count, interval="1s", wait="1s") if target is not None else None
+        how = "created" if device.created else "opened"
+        _status(f"{device.name} ({how}) {address} mac {host.mac} mtu {args.mtu}")
+        engine.run_until(timeout=0)  # the services and the program start: their sockets are bound
+        for process in scheduler.processes:
+            if process.exited and process.exit_code:
+                _status(f"{process.name} exited with status {process.exit_code}")
+        _status("ready")
+        status = _run(engine, host, scheduler, main_process, ping, args.duration)
+        return status
+    finally:
+        restore()
+        if close_pcap is not None:
+            close_pcap()
+        device.close()
+        engine.close()
+
+
+def _run(
+    engine: RealTimeEngine,
+    host: TapHost,
+    scheduler: Scheduler,
+    main_process: Process | None,
+    ping: Ping | None,
+    duration: float | None,
+) -> int:
+    def done() -> bool:
+        if main_process is not None and not main_process.exited:
+            return False
+        if ping is not None and not ping.done:
+            return False
+        return main_process is not None or ping is not None
+
+    finished = engine.run_until(done, timeout=duration)
+    status = 0
+    if ping is not None:
+        print(ping.report(), flush=True)
+        status = 0 if ping.statistics.received else 1
+    if main_process is not None:
+        status = main_process.exit_code if main_process.exit_code is not None else 1
+        if main_process.exit_code is None:
+            _status("stopped before the program ended")
+            status = 130
+    elif not finished and ping is None:
+        status = 0  # a service run ends by a signal or --duration: a normal end
+    scheduler.shutdown()
+    _linger(engine, host)
+    return status
+
+
+def _linger(engine: RealTimeEngine, host: TapHost) -> None:
+    """Give the connections the program left time to finish: its last data acknowledged, FINs exchanged."""
+    tcp = host.tcp
+    if tcp is None:
+        return
+
+    def settled() -> bool:
+        return all(connection.state in (TcpState.TIME_WAIT, TcpState.CLOSED) for connection in tcp.connections.values())
+
+    engine.run_until(settled, timeout=LINGER_SECONDS)
+
+
+def user_errors() -> tuple[type[Exception], ...]:
+    return (TapError, TapUsageError)
+
+
+__all__ = ["TapUsageError", "program_target", "setup", "user_errors"]

@@ -1,0 +1,217 @@
+"""A Linux TAP device: an Ethernet interface whose "wire" is a file descriptor.
+
+The kernel sees a TAP as an ordinary Ethernet interface (``wl0``); every frame it sends out of that
+interface can be read from the descriptor, and every frame written to the descriptor arrives at the
+kernel as if it came in from the wire. wirelab's stack sits on that far end of the wire: it is the
+other host on the segment, with its own MAC and IP address.
+
+Opening follows ``/dev/net/tun``'s protocol (Documentation/networking/tuntap.rst): open the clone
+device, then ``TUNSETIFF`` with a name and ``IFF_TAP | IFF_NO_PI`` (frames without the 4-octet
+packet-information prefix). If no interface has that name, the kernel creates one, which lives as long
+as the descriptor; if a persistent TAP of that name exists (``ip tuntap add dev wl0 mode tap``), it is
+attached. The kernel's side (its MTU, up/down, its own address) is set with the classic ``SIOCSIF*``
+ioctls on a datagram socket, as ``ifconfig`` does: no dependence on the ``ip`` command.
+
+Errors are :class:`TapError` with the errno and one sentence that says what to do.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import socket
+import struct
+from dataclasses import dataclass
+from ipaddress import IPv4Interface
+from typing import Final
+
+from wirelab.wire.mac import MacAddress
+
+CLONE_DEVICE: Final = "/dev/net/tun"
+IFNAMSIZ: Final = 16
+
+# <linux/if_tun.h>
+TUNSETIFF: Final = 0x400454CA
+IFF_TAP: Final = 0x0002
+IFF_NO_PI: Final = 0x1000
+
+# <linux/sockios.h>, <net/if.h>
+SIOCGIFFLAGS: Final = 0x8913
+SIOCSIFFLAGS: Final = 0x8914
+SIOCSIFADDR: Final = 0x8916
+SIOCSIFNETMASK: Final = 0x891C
+SIOCGIFMTU: Final = 0x8921
+SIOCSIFMTU: Final = 0x8922
+SIOCGIFHWADDR: Final = 0x8927
+IFF_UP: Final = 0x1
+
+# struct ifreq: the name, then a 24-octet union (flags: short; mtu: int; address: struct sockaddr).
+_IFREQ: Final = struct.Struct(f"{IFNAMSIZ}s24s")
+_IFREQ_SHORT: Final = struct.Struct(f"{IFNAMSIZ}sH22x")
+_IFREQ_INT: Final = struct.Struct(f"{IFNAMSIZ}si20x")
+_IFREQ_SOCKADDR_IN: Final = struct.Struct(f"{IFNAMSIZ}sH2s4s16x")  # family, port, address, padding
+
+FRAME_BUFFER: Final = 65536 + 14  # the largest frame a TAP gives without offloads, with room to spare
+
+
+class TapError(OSError):
+    """A TAP device that cannot be opened or configured; ``str()`` is one sentence for the user."""
+
+    def __init__(self, error: int, message: str) -> None:
+        super().__init__(error, message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _name_field(name: str) -> bytes:
+    encoded = name.encode()
+    if not encoded or len(encoded) >= IFNAMSIZ or "/" in name or any(c.isspace() for c in name):
+        raise TapError(errno.EINVAL, f"{name!r} is not a valid interface name (1 to {IFNAMSIZ - 1} characters)")
+    return encoded
+
+
+@dataclass(frozen=True, slots=True)
+class KernelSide:
+    """What the kernel's end of the TAP looks like (``ip link show``'s fields)."""
+
+    mac: MacAddress
+    mtu: int
+    up: bool
+
+
+class TapDevice:
+    """One open TAP: a non-blocking descriptor of whole Ethernet frames, and its interface's name."""
+
+    def __init__(self, name: str, fd: int, *, created: bool) -> None:
+        self.name = name
+        self.fd = fd
+        self.created = created  # False: an existing (persistent) TAP was attached
+
+    @classmethod
+    def open(cls, name: str) -> TapDevice:
+        """Attach to the TAP ``name``, creating it if no interface has that name."""
+        request = _IFREQ_SHORT.pack(_name_field(name), IFF_TAP | IFF_NO_PI)
+        existed = _interface_exists(name)
+        try:
+            fd = os.open(CLONE_DEVICE, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise TapError(
+                errno.ENOENT, f"{CLONE_DEVICE} does not exist: load the tun module (modprobe tun)"
+            ) from None
+        except PermissionError as error:
+            raise TapError(
+                error.errno or errno.EACCES,
+                f"no permission to open {CLONE_DEVICE}: run as root or with CAP_NET_ADMIN",
+            ) from None
+        try:
+            fcntl.ioctl(fd, TUNSETIFF, request)
+        except OSError as error:
+            os.close(fd)
+            raise _setiff_error(name, error, existed) from None
+        return cls(name, fd, created=not existed)
+
+    # -- frames -----------------------------------------------------------------------------------
+    def read(self) -> bytes | None:
+        """The next frame the kernel sent out of the interface, or None if there is none now."""
+        try:
+            return os.read(self.fd, FRAME_BUFFER)
+        except BlockingIOError:
+            return None
+
+    def write(self, frame: bytes) -> bool:
+        """Give the kernel a frame as if from the wire; False if it refused it (e.g. interface down)."""
+        try:
+            os.write(self.fd, frame)
+        except OSError:
+            return False
+        return True
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __enter__(self) -> TapDevice:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- the kernel's side of the interface -------------------------------------------------------
+    def kernel_side(self) -> KernelSide:
+        with _control_socket() as control:
+            name = _name_field(self.name)
+            flags = _IFREQ_SHORT.unpack(fcntl.ioctl(control, SIOCGIFFLAGS, _IFREQ.pack(name, b"")))[1]
+            mtu = _IFREQ_INT.unpack(fcntl.ioctl(control, SIOCGIFMTU, _IFREQ.pack(name, b"")))[1]
+            hardware = _IFREQ.unpack(fcntl.ioctl(control, SIOCGIFHWADDR, _IFREQ.pack(name, b"")))[1]
+        return KernelSide(MacAddress(hardware[2:8]), mtu, bool(flags & IFF_UP))
+
+    def set_mtu(self, mtu: int) -> None:
+        """``ip link set wl0 mtu N``: the largest IP packet the kernel sends out of the interface."""
+        with _control_socket() as control:
+            try:
+                fcntl.ioctl(control, SIOCSIFMTU, _IFREQ_INT.pack(_name_field(self.name), mtu))
+            except OSError as error:
+                raise _config_error(self.name, error, f"MTU {mtu} (a TAP takes 68 to 65521)") from None
+
+    def set_up(self) -> None:
+        """``ip link set wl0 up``."""
+        with _control_socket() as control:
+            name = _name_field(self.name)
+            try:
+                flags = _IFREQ_SHORT.unpack(fcntl.ioctl(control, SIOCGIFFLAGS, _IFREQ.pack(name, b"")))[1]
+                fcntl.ioctl(control, SIOCSIFFLAGS, _IFREQ_SHORT.pack(name, flags | IFF_UP))
+            except OSError as error:
+                raise _config_error(self.name, error, "bringing it up") from None
+
+    def set_kernel_address(self, address: IPv4Interface) -> None:
+        """``ip addr add 10.7.0.1/24 dev wl0``: the kernel's own address on the segment."""
+        with _control_socket() as control:
+            name = _name_field(self.name)
+            try:
+                fcntl.ioctl(
+                    control, SIOCSIFADDR, _IFREQ_SOCKADDR_IN.pack(name, socket.AF_INET, b"", address.ip.packed)
+                )
+                fcntl.ioctl(
+                    control,
+                    SIOCSIFNETMASK,
+                    _IFREQ_SOCKADDR_IN.pack(name, socket.AF_INET, b"", address.network.netmask.packed),
+                )
+            except OSError as error:
+                raise _config_error(self.name, error, f"the kernel's address {address}") from None
+
+
+def _control_socket() -> socket.socket:
+    return socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+
+
+def _interface_exists(name: str) -> bool:
+    try:
+        socket.if_nametoindex(name)
+    except OSError:
+        return False
+    return True
+
+
+def _setiff_error(name: str, error: OSError, existed: bool) -> TapError:
+    code = error.errno or errno.EIO
+    if code == errno.EBUSY:
+        return TapError(code, f"device {name} is busy: another program has this TAP open")
+    if code in (errno.EPERM, errno.EACCES):
+        what = "attach to" if existed else "create"
+        return TapError(
+            code, f"no permission to {what} TAP {name}: run as root, with CAP_NET_ADMIN, or as the TAP's owner"
+        )
+    if code == errno.EINVAL and existed:
+        return TapError(code, f"interface {name} exists and is not a TAP device: choose another name")
+    return TapError(code, f"cannot open TAP {name}: {os.strerror(code)}")
+
+
+def _config_error(name: str, error: OSError, what: str) -> TapError:
+    code = error.errno or errno.EIO
+    if code in (errno.EPERM, errno.EACCES):
+        return TapError(code, f"no permission to configure {name} ({what}): run as root or with CAP_NET_ADMIN")
+    return TapError(code, f"cannot configure {name}: {what}: {os.strerror(code)}")

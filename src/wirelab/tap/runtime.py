@@ -1,0 +1,274 @@
+"""The real-time runtime: the simulator's engine on the wall clock, and a host whose wire is a TAP.
+
+:class:`RealTimeEngine` *is* a :class:`~wirelab.sim.engine.Simulator` — same ``now``, ``call_at``,
+``call_later``, ``post``, ``random`` and ``run`` — so everything written for the simulator (a
+:class:`~wirelab.sim.node.SimNode`, TCP, the socket layer, greenlet processes, ``ping``) runs on it
+unchanged. The one difference is where time comes from: :meth:`RealTimeEngine.run_until` reads the
+monotonic clock, runs every event that is due (each sees ``now`` = its own deadline, as in the
+simulator, so time never goes backwards inside a step), and when nothing is due sleeps in ``epoll``
+on the readers' descriptors — the TAP — until a frame arrives or the next timer is due.
+
+:class:`TapHost` is a ``SimNode`` with one interface whose port writes to the TAP; the engine hands it
+every frame read from the TAP, stamped with the wall ``now``. The stack itself is the same sans-IO
+:class:`~wirelab.stack.node.IpNode`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import sys
+import time
+from collections.abc import Callable
+from ipaddress import IPv4Address, IPv4Interface
+from types import FrameType
+from typing import IO, Final
+
+from wirelab.process.scheduler import Scheduler
+from wirelab.process.stdio import OutputLine
+from wirelab.sim.engine import Simulator
+from wirelab.sim.link import Port
+from wirelab.sim.node import SimNode
+from wirelab.stack.node import IpNode
+from wirelab.tap.device import TapDevice
+from wirelab.trace import Counters, Trace
+from wirelab.wire.mac import MacAddress
+from wirelab.wire.pcap import PcapWriter
+
+SECOND: Final = 1_000_000_000
+READ_BATCH: Final = 64  # frames taken from one descriptor before the timers get a turn
+MAX_SLEEP: Final = 1.0  # seconds: the loop looks at its stop conditions at least this often
+
+
+class RealTimeEngine(Simulator):
+    """The simulator's event queue, driven by the monotonic clock and by readable descriptors.
+
+    ``now`` counts nanoseconds from the engine's creation. The seed of :meth:`random` comes from the
+    operating system unless given: on a real network, ISNs and ports must not be predictable.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__(seed if seed is not None else int.from_bytes(os.urandom(8), "big"))
+        self._origin = time.monotonic_ns()
+        # The wall time (ns since the Unix epoch) at now == 0: pcap timestamps and processes' time.time().
+        self.epoch = time.time_ns() - (time.monotonic_ns() - self._origin)
+        self._poller = select.epoll()
+        self._readers: dict[int, Callable[[], None]] = {}
+        self._wake_read, self._wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._poller.register(self._wake_read, select.EPOLLIN)
+        self.stop_requested = False
+        self.iterations = 0
+
+    def clock(self) -> int:
+        """The wall clock, on the engine's scale."""
+        return time.monotonic_ns() - self._origin
+
+    # -- descriptors ------------------------------------------------------------------------------
+    def add_reader(self, fd: int, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` whenever ``fd`` is readable (level-triggered: it should read until EAGAIN)."""
+        self._readers[fd] = callback
+        self._poller.register(fd, select.EPOLLIN)
+
+    def remove_reader(self, fd: int) -> None:
+        if self._readers.pop(fd, None) is not None:
+            self._poller.unregister(fd)
+
+    def request_stop(self) -> None:
+        """Make :meth:`run_until` return soon; safe from a signal handler."""
+        self.stop_requested = True
+        with contextlib.suppress(BlockingIOError):  # already full: a wake-up is pending anyway
+            os.write(self._wake_write, b"\0")
+
+    def close(self) -> None:
+        self._poller.close()
+        os.close(self._wake_read)
+        os.close(self._wake_write)
+
+    # -- running ----------------------------------------------------------------------------------
+    def run_until(self, done: Callable[[], bool] | None = None, *, timeout: float | None = None) -> bool:
+        """Run in real time until ``done()`` is true (True), ``timeout`` seconds pass or a stop request (False)."""
+        deadline = None if timeout is None else self.clock() + int(timeout * SECOND)
+        self.stop_requested = False
+        poll = self._poller.poll
+        readers = self._readers
+        while True:
+            self.iterations += 1
+            self._run_due()
+            if done is not None and done():
+                return True
+            if self.stop_requested:
+                return False
+            wall = self.clock()
+            if deadline is not None and wall >= deadline:
+                return False
+            wait = MAX_SLEEP
+            upcoming = self.next_event_time()
+            if upcoming is not None:
+                wait = min(wait, max(0.0, (upcoming - wall) / SECOND))
+            if deadline is not None:
+                wait = min(wait, (deadline - wall) / SECOND)
+            ready = poll(wait)
+            if not ready:
+                continue
+            # The timers that fell due while we slept run first, so the frames' ``now`` is later than
+            # every event before them: time never goes backwards for the stack.
+            self._run_due()
+            for fd, _mask in ready:
+                if fd == self._wake_read:
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(self._wake_read, 64)
+                    continue
+                callback = readers.get(fd)
+                if callback is not None:
+                    callback()
+
+    def _run_due(self) -> None:
+        """Run every event due by the wall clock; ``now`` ends at the wall time."""
+        self.run(until=max(self.clock(), self.now))
+
+
+class TapPort(Port):
+    """The port of a :class:`TapHost`: what the stack sends goes to the kernel through the TAP."""
+
+    __slots__ = ("device", "pcap")
+
+    def __init__(self, node: SimNode, index: int, device: TapDevice) -> None:
+        super().__init__(node, index, f"{node.name}:{device.name}")
+        self.device = device
+        self.pcap: Callable[[bytes], None] | None = None
+
+    @property
+    def connected(self) -> bool:
+        return True
+
+    def send(self, frame: bytes) -> bool:
+        if self.pcap is not None:
+            self.pcap(frame)
+        return self.device.write(frame)
+
+
+class TapHost(SimNode):
+    """A wirelab host on a real Ethernet segment: its one interface is a TAP device.
+
+    ``address`` is the host's own (``10.7.0.2/24``), ``gateway`` its default route; ``mac`` defaults
+    to a random locally administered address; ``mtu`` is the interface's (and, set by the caller,
+    the kernel side's) largest IP packet.
+    """
+
+    def __init__(
+        self,
+        engine: RealTimeEngine,
+        device: TapDevice,
+        address: IPv4Interface | str,
+        *,
+        gateway: IPv4Address | str | None = None,
+        mac: MacAddress | str | None = None,
+        mtu: int = 1500,
+        name: str = "wirelab",
+        trace: Trace | None = None,
+    ) -> None:
+        trace = trace if trace is not None else Trace(enabled=False)
+        counters = Counters()
+        stack = IpNode(name, trace=trace, counters=counters, rng=engine.random(f"{name} ip"))
+        super().__init__(engine, name, stack, trace, counters)
+        self.engine = engine
+        self.device = device
+        hardware = MacAddress(mac) if mac is not None else random_local_mac()
+        interface = stack.add_interface(hardware, address, mtu=mtu, name=device.name)
+        if gateway is not None:
+            stack.set_gateway(gateway)
+        self.port = TapPort(self, interface.index, device)
+        self.ports.append(self.port)
+        self._pcap: Callable[[bytes], None] | None = None
+        self.frames_in = 0
+        engine.add_reader(device.fd, self._readable)
+
+    @property
+    def mac(self) -> MacAddress:
+        return self.stack.interfaces[0].mac
+
+    def capture(self, path: str) -> Callable[[], None]:
+        """Write every frame in and out to a pcap file (wall-clock timestamps); returns the closer."""
+        file = open(path, "wb")  # noqa: SIM115 - closed by the returned function
+        writer = PcapWriter(file, nanosecond=True)
+        engine = self.engine
+
+        def record(frame: bytes) -> None:
+            writer.write(engine.epoch + engine.clock(), frame)
+
+        self.port.pcap = record
+        self._pcap = record
+
+        def close() -> None:
+            self.port.pcap = None
+            self._pcap = None
+            writer.flush()
+            file.close()
+
+        return close
+
+    def _readable(self) -> None:
+        device = self.device
+        port = self.port
+        pcap = self._pcap
+        for _ in range(READ_BATCH):
+            frame = device.read()
+            if frame is None:
+                return
+            self.frames_in += 1
+            if pcap is not None:
+                pcap(frame)
+            self.receive(port, frame)
+
+    def close(self) -> None:
+        self.engine.remove_reader(self.device.fd)
+
+
+def random_local_mac() -> MacAddress:
+    """A random unicast, locally administered MAC (02:…, as ``ip link add`` makes them)."""
+    octets = bytearray(os.urandom(6))
+    octets[0] = (octets[0] & 0xFC) | 0x02
+    return MacAddress(bytes(octets))
+
+
+class LiveOutput(list[OutputLine]):
+    """The scheduler's output list, printing each line of a process as it is completed."""
+
+    def __init__(self, stdout: IO[str], stderr: IO[str]) -> None:
+        super().__init__()
+        self._streams = {"stdout": stdout, "stderr": stderr}
+
+    def append(self, line: OutputLine) -> None:
+        super().append(line)
+        stream = self._streams.get(line.stream, self._streams["stdout"])
+        stream.write(line.text + "\n")
+        stream.flush()
+
+
+def real_time_scheduler(engine: RealTimeEngine, *, live: bool = True) -> Scheduler:
+    """The engine's process scheduler: processes read the real time (``time.time()`` is the wall clock);
+    with ``live``, every line they print goes to this program's stdout or stderr at once."""
+    scheduler = Scheduler(engine, epoch=engine.epoch)
+    if live:
+        scheduler.output = LiveOutput(sys.stdout, sys.stderr)
+    engine.scheduler = scheduler  # type: ignore[attr-defined]  # what scheduler_of(engine) finds
+    return scheduler
+
+
+def stop_on_signals(engine: RealTimeEngine) -> Callable[[], None]:
+    """SIGINT and SIGTERM ask the engine to stop (gracefully); returns the function that restores them."""
+    previous: dict[int, object] = {}
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        engine.request_stop()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.signal(signum, handler)
+
+    def restore() -> None:
+        for signum, old in previous.items():
+            signal.signal(signum, old)  # type: ignore[arg-type]
+
+    return restore
