@@ -166,7 +166,7 @@ class TestErrors:
 
 class TestRegistry:
     def test_built_in_subcommands(self) -> None:
-        assert [command.name for command in SUBCOMMANDS] == ["subnet", "ports", "demo", "run", "pcap"]
+        assert [command.name for command in SUBCOMMANDS] == ["subnet", "ports", "demo", "run", "pcap", "tap"]
 
     def test_a_new_subcommand_is_one_entry(self, capsys: pytest.CaptureFixture[str]) -> None:
         class PcapError(ValueError):

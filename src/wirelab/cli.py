@@ -25,6 +25,7 @@ from wirelab import __version__, network_demo
 from wirelab.addressing import ports, subnet
 from wirelab.addressing.subnet import Language
 from wirelab.sim import topology
+from wirelab.tap import command as tap_command
 from wirelab.wire.dissect import render_breakdown, summary
 from wirelab.wire.errors import MalformedPacket
 from wirelab.wire.pcap import PcapReader
@@ -341,6 +342,10 @@ def _setup_run(parser: argparse.ArgumentParser) -> Handler:
     return run
 
 
+def _setup_tap(parser: argparse.ArgumentParser) -> Handler:
+    return tap_command.setup(parser)  # the options and the run live in wirelab.tap.command
+
+
 # --------------------------------------------------------------------------------------------------
 # The command
 
@@ -362,6 +367,12 @@ SUBCOMMANDS: Final[tuple[Subcommand, ...]] = (
         "read a pcap file: one tcpdump-style line per frame (-v: the five layers)",
         _setup_pcap,
         (PcapInputError,),
+    ),
+    Subcommand(
+        "tap",
+        "the wirelab stack as a host on a Linux TAP interface: run a script on it, or serve echo/discard/http",
+        _setup_tap,
+        tap_command.user_errors(),
     ),
 )
 
