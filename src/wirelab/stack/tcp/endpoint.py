@@ -27,10 +27,11 @@ from wirelab.stack.ports import EphemeralPorts
 from wirelab.stack.tcp.config import TcpConfig
 from wirelab.stack.tcp.connection import MASK, TcpConnection, TcpEvent, TcpEventKind, unwrap
 from wirelab.stack.tcp.isn import IsnGenerator
+from wirelab.stack.tcp.output import TcpOutput
 from wirelab.stack.tcp.state import TcpState
 from wirelab.trace import Layer
 from wirelab.wire.ipaddr import UNSPECIFIED, address_value
-from wirelab.wire.ipv4 import IpProtocol, Ipv4Header
+from wirelab.wire.ipv4 import Ipv4Header
 from wirelab.wire.tcp import TcpFlags, TcpHeader
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ class TcpEndpoint:
         self.ports_in_use: dict[int, int] = {}  # port -> how many connections/listeners use it
         self._ephemeral = EphemeralPorts(self.rng)
         self.subscribers: dict[int, Any] = {}  # id(connection) -> the socket object that owns it
+        self._outputs: dict[int, TcpOutput] = {}  # id(connection) -> its way out (which keeps it alive)
         node.handlers.tcp = self.segment_arrives
         node.timer_clients.append(self)
 
@@ -288,15 +290,19 @@ class TcpEndpoint:
         if self.connections.get(key) is connection:
             del self.connections[key]
             self._release_port(key[1])
+        self._outputs.pop(id(connection), None)
 
     def _send(self, connection: TcpConnection) -> None:
+        if not connection.outbox:
+            return
         node = self.node
-        local, remote = connection.local, connection.remote
+        output = self._outputs.get(id(connection))
+        if output is None or output.connection is not connection:
+            output = self._outputs[id(connection)] = TcpOutput(node, connection)
         for header, payload in connection.take_outbox():
-            segment = header.emit(payload, local[0], remote[0])
             node.counters["tcp.tx"] += 1
             try:
-                node.send_ip(remote[0], IpProtocol.TCP, segment, src=local[0])
+                output.send(header, payload)
             except SendError as error:  # the route vanished: TCP's timers retransmit later
                 node.counters["tcp.tx.unroutable"] += 1
                 self._trace("tcp.tx.unroutable", error=str(error))

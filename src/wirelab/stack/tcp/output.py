@@ -1,0 +1,158 @@
+"""A connection's way out: its segments become frames in one step when nothing unusual is in the way.
+
+The layered path — :meth:`TcpHeader.emit`, then :meth:`IpNode.send_ip` (routing, identification, the
+IPv4 header), then ARP and the Ethernet header — is general and slow. For the segments of an
+established flow the outcome is known in advance: the same route, the same next hop's MAC, the same
+header shapes. :class:`TcpOutput` remembers them in a :class:`~wirelab.wire.tcp_frame.TcpFrameTemplate`
+and, for each segment, checks that they still hold (the route, the ARP entry, the MTU, the TTL, the
+header's shape) before packing the frame at once. Whenever one does not hold — no route, a local or
+broadcast destination, an ARP entry that is not usable as it is, a segment to fragment, unusual
+options, tracing on — the segment takes the layered path, so every frame, counter and side effect is
+the one the layered path would have produced (the golden captures in the tests hold both to it).
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+from typing import TYPE_CHECKING
+
+from wirelab.stack.arp import ArpState
+from wirelab.stack.routing import Route
+from wirelab.wire.ipaddr import address_value
+from wirelab.wire.ipv4 import IpProtocol
+from wirelab.wire.mac import MacAddress
+from wirelab.wire.tcp import NOP, TcpHeader, Timestamps
+from wirelab.wire.tcp_frame import TcpFrameTemplate
+
+if TYPE_CHECKING:
+    from wirelab.stack.node import Interface, IpNode
+    from wirelab.stack.tcp.connection import TcpConnection
+
+_IPV4_HEADER_LEN = 20
+_INCOMPLETE = ArpState.INCOMPLETE
+_STALE = ArpState.STALE
+
+
+class TcpOutput:
+    """Sends one connection's segments (its addresses are fixed; the ports come with each header)."""
+
+    __slots__ = (
+        "_interface",
+        "_mac",
+        "_next_hop",
+        "_route",
+        "_template",
+        "connection",
+        "local",
+        "node",
+        "remote",
+        "remote_value",
+    )
+
+    def __init__(self, node: IpNode, connection: TcpConnection) -> None:
+        self.node = node
+        self.connection = connection
+        self.local: IPv4Address = connection.local[0]
+        self.remote: IPv4Address = connection.remote[0]
+        self.remote_value = address_value(self.remote)
+        self._route: Route | None = None  # the route the template was made for
+        self._interface: Interface | None = None  # None: this destination always takes the layered path
+        self._next_hop = 0
+        self._mac: MacAddress | None = None
+        self._template: TcpFrameTemplate | None = None
+
+    def send(self, header: TcpHeader, payload: bytes) -> None:
+        """Send one segment; raises :class:`~wirelab.stack.node.SendError` as ``send_ip`` does."""
+        if not self._send_fused(header, payload):
+            self.node.send_ip(
+                self.remote, IpProtocol.TCP, header.emit(payload, self.local, self.remote), src=self.local
+            )
+
+    def _send_fused(self, header: TcpHeader, payload: bytes) -> bool:
+        node = self.node
+        if node.trace.enabled:
+            return False  # the layered path narrates every step
+        route = node.routes.lookup(self.remote)
+        if route is not self._route:
+            self._prepare(route)
+        interface = self._interface
+        if interface is None or self.remote_value in node._local:
+            return False
+        # What ArpCache.resolve would do without side effects: a known MAC, not a STALE entry's first use.
+        entry = interface.arp.entries.get(self._next_hop)
+        if entry is None or entry.mac is None or entry.state is _INCOMPLETE:
+            return False
+        if entry.state is _STALE and entry.tries == 0:
+            return False
+        options = header.options
+        if options:
+            if (
+                len(options) != 3
+                or options[0] is not NOP
+                or options[1] is not NOP
+                or type(options[2]) is not Timestamps
+            ):
+                return False
+            header_len = 32
+        else:
+            header_len = 20
+        if header.urgent or header.reserved or _IPV4_HEADER_LEN + header_len + len(payload) > interface.mtu:
+            return False
+        template = self._template
+        if (
+            template is None
+            or entry.mac is not self._mac
+            or template.src_mac is not interface.mac_packed
+            or template.ttl != node.default_ttl
+        ):
+            template = self._make_template(interface, entry.mac, header, node.default_ttl)
+        elif template.src_port != header.src_port or template.dst_port != header.dst_port:
+            return False
+        identification = node.next_identification()
+        if options:
+            timestamps = options[2]
+            frame = template.emit_timestamped(
+                identification,
+                header.seq,
+                header.ack,
+                header.flags,
+                header.window,
+                timestamps.tsval,  # type: ignore[union-attr]
+                timestamps.tsecr,  # type: ignore[union-attr]
+                payload,
+            )
+        else:
+            frame = template.emit_plain(identification, header.seq, header.ack, header.flags, header.window, payload)
+        node.counters["ip.tx"] += 1
+        node._outbox.append((interface.index, frame))
+        return True
+
+    def _prepare(self, route: Route | None) -> None:
+        """Decide, for a (new) route, whether segments may take the fused path, and through what."""
+        self._route = route
+        self._interface = None
+        self._template = None
+        value = self.remote_value
+        if route is None or value >> 24 == 127 or value == 0xFFFFFFFF:
+            return
+        interface = self.node.interfaces[route.interface]
+        if interface.address is None:
+            return
+        next_hop = address_value(route.gateway) if route.gateway is not None else value
+        if next_hop in (0xFFFFFFFF, interface.broadcast_value):
+            return
+        self._interface = interface
+        self._next_hop = next_hop
+
+    def _make_template(self, interface: Interface, mac: MacAddress, header: TcpHeader, ttl: int) -> TcpFrameTemplate:
+        self._mac = mac
+        template = self._template = TcpFrameTemplate(
+            mac.packed,
+            interface.mac_packed,
+            address_value(self.local),
+            self.remote_value,
+            header.src_port,
+            header.dst_port,
+            ttl=ttl,
+        )
+        return template
