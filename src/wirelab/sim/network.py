@@ -17,9 +17,11 @@ created, and so on (locally administered, bit 0x02).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from ipaddress import IPv4Address, IPv4Interface
 from typing import Any
 
+from wirelab.apps.dns_server import DnsService, Zone, host_records
 from wirelab.apps.ping import Ping
 from wirelab.apps.traceroute import Traceroute
 from wirelab.sim.capture import Capture
@@ -28,6 +30,8 @@ from wirelab.sim.link import ChannelConfig, Link, Port
 from wirelab.sim.node import SimNode
 from wirelab.sim.switch import DEFAULT_AGING_TIME, DEFAULT_TABLE_SIZE, Switch
 from wirelab.sim.units import parse_probability, parse_rate, parse_size, parse_time
+from wirelab.sockets.host import host_of
+from wirelab.sockets.resolver import ResolvConf
 from wirelab.stack.node import IpNode
 from wirelab.trace import Counters, Trace
 from wirelab.wire.mac import MacAddress
@@ -47,6 +51,7 @@ class Network:
         self.links: list[Link] = []
         self.counters: dict[str, Counters] = {}
         self.captures: list[Capture] = []
+        self.dns_services: dict[str, DnsService] = {}
         self._next_mac = 1
         self._corrupted: dict[bytes, None] = {}  # shared by all links: a frame is corrupted at most once
 
@@ -289,6 +294,81 @@ class Network:
         length = parse_time(duration, "duration") if isinstance(duration, str) else duration
         return self.sim.run(self.sim.now + length, max_events=max_events)
 
+    # -- names (DNS) ------------------------------------------------------------------------------
+    def dns_server(
+        self,
+        node: SimNode | str,
+        zone: str = "lab",
+        *,
+        records: Mapping[str, str | Sequence[str]] | None = None,
+        every_node: bool = True,
+        ttl: int = 300,
+    ) -> DnsService:
+        """``node`` runs a DNS server (UDP 53) authoritative for ``zone``: with ``every_node``, an A
+        record ``name.zone`` for each address of every host and router built so far (so call it once
+        the network is linked), plus ``records`` (``{"www": "10.0.0.20"}``: names relative to the zone,
+        or absolute inside it; a list for several addresses)."""
+        server = self._ip_device(node, "run a DNS server")
+        if server.name in self.dns_services:
+            raise TopologyError(f"{server.name} already runs a DNS server")
+        try:
+            authority = Zone(zone, ttl=ttl)
+            if every_node:
+                nodes = {name: device for name, device in self.nodes.items() if isinstance(device, SimNode)}
+                for name, addresses in host_records(nodes).items():
+                    for address in addresses:
+                        authority.add(name, address)
+            for name, given in (records or {}).items():
+                for text in [given] if isinstance(given, str) else given:
+                    authority.add(name, text)
+        except ValueError as error:
+            raise TopologyError(f"{server.name}: DNS zone {zone}: {error}") from None
+        service = DnsService(server, [authority])
+        self.dns_services[server.name] = service
+        return service
+
+    def nameserver(
+        self,
+        server: SimNode | str,
+        *,
+        hosts: Iterable[SimNode | str] | None = None,
+        search: Sequence[str] = (),
+        timeout: int = 5,
+        attempts: int = 2,
+    ) -> None:
+        """Every host (or just ``hosts``) uses ``server`` as its nameserver (its /etc/resolv.conf).
+        ``server`` is a node — its address on the host's own LAN if it has one there, else its first —
+        or an address. ``search``: the domains a short name is tried in (``["lab"]``)."""
+        if isinstance(server, str) and server not in self.nodes:
+            try:
+                fixed: IPv4Address | None = IPv4Address(server)
+            except ValueError:
+                raise TopologyError(f"nameserver {server!r}: neither a node nor an IPv4 address") from None
+            addresses: list[IPv4Address] = []
+        else:
+            fixed = None
+            device = self._ip_device(server, "be a nameserver")
+            addresses = [interface.ip for interface in device.interfaces if interface.ip is not None]
+            if not addresses:
+                raise TopologyError(f"{device.name} has no IP address: it cannot be a nameserver")
+        if hosts is None:
+            clients = [device for device in self.nodes.values() if isinstance(device, SimNode) and not device.is_router]
+        else:
+            clients = [self._ip_device(host, "use a nameserver") for host in hosts]
+        for client in clients:
+            address = fixed or _nearest(client, addresses)
+            try:
+                conf = ResolvConf((address,), tuple(search), timeout, attempts)
+            except ValueError as error:
+                raise TopologyError(f"{client.name}: {error}") from None
+            host_of(client).resolver.conf = conf
+
+    def _ip_device(self, node: SimNode | str, what: str) -> SimNode:
+        device = self._lookup(node)
+        if not isinstance(device, SimNode):
+            raise TopologyError(f"{device.name} is a switch: it cannot {what}")
+        return device
+
     # -- apps -------------------------------------------------------------------------------------
     def ping(self, host: SimNode | str, target: str, **options: Any) -> Ping:
         node = self._lookup(host)
@@ -301,3 +381,13 @@ class Network:
         if not isinstance(node, SimNode):
             raise TopologyError(f"{node.name} is a switch: it cannot run traceroute")
         return Traceroute(node, IPv4Address(target), **options)
+
+
+def _nearest(client: SimNode, addresses: list[IPv4Address]) -> IPv4Address:
+    """The first of ``addresses`` on one of ``client``'s LANs, else the first (reached via the gateway)."""
+    for address in addresses:
+        if any(
+            interface.address is not None and address in interface.address.network for interface in client.interfaces
+        ):
+            return address
+    return addresses[0]

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import _socket as _real_socket
 import contextlib
+import errno as _errno
 import functools
 import math
+import os
 import select as _real_select
 import types
 from collections.abc import Callable
@@ -40,9 +42,10 @@ from wirelab.sockets.files import (
     System,
 )
 from wirelab.sockets.host import HostSockets
-from wirelab.sockets.names import address_info, numeric, resolve, reverse, service_port
-from wirelab.sockets.tcp import MSG_DONTWAIT, MSG_WAITALL, WOULD_BLOCK, TcpSocket, _WouldBlock
+from wirelab.sockets.names import address_info, numeric, resolve, resolve_all, reverse, service_port
+from wirelab.sockets.tcp import MSG_DONTWAIT, MSG_WAITALL, UNCONNECTED, WOULD_BLOCK, TcpSocket, _WouldBlock
 from wirelab.sockets.udp import UdpSocket
+from wirelab.trace import Layer, Trace
 
 AF_INET: Final = 2
 SOCK_STREAM: Final = 1
@@ -50,12 +53,17 @@ SOCK_DGRAM: Final = 2
 SOCK_NONBLOCK: Final = 0o4000
 SOCK_CLOEXEC: Final = 0o2000000
 NANOSECONDS: Final = 1_000_000_000
+SHUT_NAMES: Final = ("SHUT_RD", "SHUT_WR", "SHUT_RDWR")
 T = TypeVar("T")
 Kernel = TcpSocket | UdpSocket
 
 
 def deadline_after(system: System, timeout: float | None) -> int | None:
     return None if timeout is None else system.now() + math.ceil(timeout * NANOSECONDS)
+
+
+def _endpoint(address: tuple[str, int] | tuple[IPv4Address, int]) -> str:
+    return f"{address[0]}:{address[1]}"
 
 
 def _as_bytes(data: Any) -> bytes:
@@ -67,11 +75,18 @@ def _as_bytes(data: Any) -> bytes:
 
 
 class SimSocketBase:
-    """``_socket.socket`` on a simulated host; a per-process subclass binds ``_system`` and ``_host``."""
+    """``_socket.socket`` on a simulated host; a per-process subclass binds ``_system`` and ``_host``.
+
+    The calls that matter to a learner are traced (``socket.bind``, ``socket.accept``, ``socket.recv``…,
+    and ``socket.error`` for an error raised, EAGAIN aside: a non-blocking loop would flood the trace).
+    Each is emitted before the call's effects when it causes some (``close`` before its FIN), after
+    them when it reports something (``accept``'s peer). Off, a trace costs one test per call.
+    """
 
     __slots__ = ("_family", "_fd", "_proto", "_timeout", "_type")
     _system: ClassVar[System]
     _host: ClassVar[HostSockets]
+    _trace: ClassVar[Trace]
 
     def __init__(self, family: int = -1, type: int = -1, proto: int = -1, fileno: int | None = None) -> None:
         system = self._system
@@ -108,6 +123,23 @@ class SimSocketBase:
         self._family, self._type, self._proto = family, base, proto
         self._timeout = 0.0 if type & SOCK_NONBLOCK else system.default_timeout
         self._fd = system.files.open(new)
+        if self._trace.enabled:
+            self._event("socket.created", type="SOCK_STREAM" if base == SOCK_STREAM else "SOCK_DGRAM")
+
+    # -- tracing ----------------------------------------------------------------------------------
+    def _event(self, kind: str, **fields: object) -> None:
+        host = self._host
+        self._trace.emit(host.sim.now, host.node.name, Layer.APPLICATION, kind, fd=self._fd, **fields)
+
+    def _failed(self, call: str, error: OSError) -> None:
+        """An error the call raises (before it reaches the program)."""
+        if self._trace.enabled and not isinstance(error, BlockingIOError):
+            number = error.errno
+            name = _errno.errorcode.get(number, "") if isinstance(number, int) and number > 0 else ""
+            self._event(
+                "socket.error", call=call, error=type(error).__name__, errno=name or number or "-",
+                message=error.strerror or str(error),
+            )  # fmt: skip
 
     # -- attributes -------------------------------------------------------------------------------
     @property
@@ -151,7 +183,7 @@ class SimSocketBase:
             raise TypeError(f"'{type(port).__name__}' object cannot be interpreted as an integer")
         if not 0 <= port <= 0xFFFF:
             raise OverflowError(f"{call}(): port must be 0-65535.")
-        return resolve(self._host, host), port
+        return resolve(self._host, host, self._system), port
 
     # -- blocking ---------------------------------------------------------------------------------
     def _block(self, kernel: Kernel, step: Callable[[], T | _WouldBlock], flags: int = 0) -> T:
@@ -176,32 +208,61 @@ class SimSocketBase:
     # -- opening ----------------------------------------------------------------------------------
     def bind(self, address: Any) -> None:
         kernel = self._kernel()
-        ip, port = self._address(address, "bind")
-        kernel.bind(ip, port)
+        try:
+            ip, port = self._address(address, "bind")
+            kernel.bind(ip, port)
+        except OSError as error:
+            self._failed("bind", error)
+            raise
+        if self._trace.enabled:
+            bound_address, bound_port = kernel.sockname()
+            self._event("socket.bind", address=bound_address, port=bound_port)
 
     def listen(self, backlog: int = 128) -> None:
         kernel = self._kernel()
-        if not isinstance(kernel, TcpSocket):
-            raise os_error("EOPNOTSUPP")
-        kernel.listen(backlog)
+        try:
+            if not isinstance(kernel, TcpSocket):
+                raise os_error("EOPNOTSUPP")
+            kernel.listen(backlog)
+        except OSError as error:
+            self._failed("listen", error)
+            raise
+        if self._trace.enabled:
+            address, port = kernel.sockname()
+            self._event("socket.listen", address=address, port=port, backlog=backlog)
 
     def _accept(self) -> tuple[int, tuple[str, int]]:
         kernel = self._kernel()
-        if not isinstance(kernel, TcpSocket):
-            raise os_error("EOPNOTSUPP")
-        child, address = self._block(kernel, kernel.accept)
-        return self._system.files.open(child), address
+        try:
+            if not isinstance(kernel, TcpSocket):
+                raise os_error("EOPNOTSUPP")
+            child, address = self._block(kernel, kernel.accept)
+        except OSError as error:
+            self._failed("accept", error)
+            raise
+        fd = self._system.files.open(child)
+        if self._trace.enabled:
+            self._event("socket.accept", new_fd=fd, peer=_endpoint(address), local=_endpoint(child.sockname()))
+        return fd, address
 
     def connect(self, address: Any) -> None:
-        error = self._connect(address)
+        try:
+            error = self._connect(address)
+        except OSError as raised:
+            self._failed("connect", raised)
+            raise
         if error is not None:
             raise os_error(error)
 
     def connect_ex(self, address: Any) -> int:
         try:
             error = self._connect(address)
-        except TimeoutError:
+        except TimeoutError as raised:
+            self._failed("connect", raised)
             return errno_of("EAGAIN")
+        except OSError as raised:
+            self._failed("connect", raised)
+            raise
         return 0 if error is None else errno_of(error)
 
     def _connect(self, address: Any) -> str | None:
@@ -209,10 +270,14 @@ class SimSocketBase:
         ip, port = self._address(address, "connect")
         if isinstance(kernel, UdpSocket):
             kernel.connect(ip, port)
+            if self._trace.enabled:
+                self._event("socket.connect.udp", peer=_endpoint((ip, port)), local=_endpoint(kernel.sockname()))
             return None
+        if self._trace.enabled and kernel.phase == UNCONNECTED:
+            self._event("socket.connect.started", peer=_endpoint((ip, port)))
         result = kernel.connect(ip, port)
         if result not in ("EINPROGRESS", "EALREADY"):
-            return result
+            return self._connect_ended(kernel, ip, port, result)
         if self._timeout == 0.0:
             self._system.idle()
             return result
@@ -220,12 +285,32 @@ class SimSocketBase:
         while kernel.connecting:
             if not self._system.wait((kernel.channel,), deadline):
                 raise timed_out()
-        return kernel.connect(ip, port)
+        return self._connect_ended(kernel, ip, port, kernel.connect(ip, port))
+
+    def _connect_ended(self, kernel: TcpSocket, ip: IPv4Address, port: int, result: str | None) -> str | None:
+        if self._trace.enabled:
+            if result is None:
+                self._event("socket.connect.done", peer=_endpoint((ip, port)), local=_endpoint(kernel.sockname()))
+            else:
+                number = errno_of(result)
+                self._event(
+                    "socket.connect.failed", peer=_endpoint((ip, port)), errno=result, message=os.strerror(number)
+                )
+        return result
 
     # -- sending ----------------------------------------------------------------------------------
     def send(self, data: Any, flags: int = 0) -> int:
         payload = _as_bytes(data)
         kernel = self._kernel()
+        if self._trace.enabled:
+            self._event("socket.send", size=len(payload))
+        try:
+            return self._send(kernel, payload, flags)
+        except OSError as error:
+            self._failed("send", error)
+            raise
+
+    def _send(self, kernel: Kernel, payload: bytes, flags: int) -> int:
         if isinstance(kernel, UdpSocket):
             return kernel.send(payload, flags)
         system = self._system
@@ -251,6 +336,15 @@ class SimSocketBase:
     def sendall(self, data: Any, flags: int = 0) -> None:
         payload = _as_bytes(data)
         kernel = self._kernel()
+        if self._trace.enabled:
+            self._event("socket.sendall", size=len(payload))
+        try:
+            self._sendall(kernel, payload, flags)
+        except OSError as error:
+            self._failed("sendall", error)
+            raise
+
+    def _sendall(self, kernel: Kernel, payload: bytes, flags: int) -> None:
         if isinstance(kernel, UdpSocket):
             kernel.send(payload, flags)
             return
@@ -280,23 +374,39 @@ class SimSocketBase:
         kernel = self._kernel()
         if isinstance(kernel, TcpSocket):
             return self.send(payload, flags)  # Linux ignores the address on a stream socket
-        ip, port = self._address(address, "sendto")
-        return kernel.sendto(payload, (ip, port), flags)
+        try:
+            ip, port = self._address(address, "sendto")
+            if self._trace.enabled:
+                self._event("socket.sendto", size=len(payload), peer=_endpoint((ip, port)))
+            return kernel.sendto(payload, (ip, port), flags)
+        except OSError as error:
+            self._failed("sendto", error)
+            raise
 
     # -- receiving --------------------------------------------------------------------------------
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         if bufsize < 0:
             raise ValueError("negative buffersize in recv")
         kernel = self._kernel()
-        if isinstance(kernel, UdpSocket):
-            return self._block(kernel, lambda: kernel.recvfrom(bufsize, flags), flags)[0]
-        data = self._block(kernel, lambda: kernel.recv(bufsize, flags), flags)
-        if flags & MSG_WAITALL:
-            while data and len(data) < bufsize:
-                more = self._block(kernel, functools.partial(kernel.recv, bufsize - len(data), flags), flags)
-                if not more:
-                    break
-                data += more
+        try:
+            if isinstance(kernel, UdpSocket):
+                data = self._block(kernel, lambda: kernel.recvfrom(bufsize, flags), flags)[0]
+            else:
+                data = self._block(kernel, lambda: kernel.recv(bufsize, flags), flags)
+                if flags & MSG_WAITALL:
+                    while data and len(data) < bufsize:
+                        more = self._block(kernel, functools.partial(kernel.recv, bufsize - len(data), flags), flags)
+                        if not more:
+                            break
+                        data += more
+        except OSError as error:
+            self._failed("recv", error)
+            raise
+        if self._trace.enabled:
+            if data or not bufsize or isinstance(kernel, UdpSocket):
+                self._event("socket.recv", size=len(data), asked=bufsize)
+            else:
+                self._event("socket.recv-eof")
         return data
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
@@ -313,9 +423,16 @@ class SimSocketBase:
         if bufsize < 0:
             raise ValueError("negative buffersize in recvfrom")
         kernel = self._kernel()
-        if isinstance(kernel, UdpSocket):
-            return self._block(kernel, lambda: kernel.recvfrom(bufsize, flags), flags)
-        return self.recv(bufsize, flags), None
+        if not isinstance(kernel, UdpSocket):
+            return self.recv(bufsize, flags), None
+        try:
+            data, peer = self._block(kernel, lambda: kernel.recvfrom(bufsize, flags), flags)
+        except OSError as error:
+            self._failed("recvfrom", error)
+            raise
+        if self._trace.enabled:
+            self._event("socket.recvfrom", size=len(data), peer=_endpoint(peer))
+        return data, peer
 
     def recvfrom_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> tuple[int, tuple[str, int] | None]:
         view = memoryview(buffer).cast("B")
@@ -327,9 +444,18 @@ class SimSocketBase:
 
     # -- closing ----------------------------------------------------------------------------------
     def shutdown(self, how: int) -> None:
-        self._kernel().shutdown(how)
+        kernel = self._kernel()
+        if self._trace.enabled:
+            self._event("socket.shutdown", how=SHUT_NAMES[how] if how in (0, 1, 2) else how)
+        try:
+            kernel.shutdown(how)
+        except OSError as error:
+            self._failed("shutdown", error)
+            raise
 
     def close(self) -> None:
+        if self._fd != -1 and self._trace.enabled:
+            self._event("socket.close")
         fd, self._fd = self._fd, -1
         if fd != -1:
             with contextlib.suppress(OSError):  # CPython ignores ECONNRESET on close; our table only says EBADF
@@ -397,7 +523,9 @@ def make_socket_module(system: System, host: HostSockets) -> types.ModuleType:
         value = getattr(_real_socket, name)
         if name.isupper() and isinstance(value, int):
             setattr(module, name, value)
-    cls = type("socket", (SimSocketBase,), {"__slots__": (), "_system": system, "_host": host})
+    cls = type(
+        "socket", (SimSocketBase,), {"__slots__": (), "_system": system, "_host": host, "_trace": host.node.trace}
+    )
     cls.__module__ = "_socket"
     cls.__qualname__ = "socket"
 
@@ -408,15 +536,16 @@ def make_socket_module(system: System, host: HostSockets) -> types.ModuleType:
         host.hostname = name.decode() if isinstance(name, bytes) else name
 
     def gethostbyname(name: str) -> str:
-        return str(resolve(host, name))
+        return str(resolve(host, name, system))
 
     def gethostbyname_ex(name: str) -> tuple[str, list[str], list[str]]:
-        address = resolve(host, name)
-        return (reverse(host, address) or name) if numeric(name) else name, [], [str(address)]
+        addresses = resolve_all(host, name, system)
+        shown = (reverse(host, addresses[0]) or name) if numeric(name) else name.rstrip(".")
+        return shown, [], [str(address) for address in addresses]
 
     def gethostbyaddr(name: str) -> tuple[str, list[str], list[str]]:
-        address = resolve(host, name)
-        found = reverse(host, address)
+        address = resolve(host, name, system)
+        found = reverse(host, address, system)
         if found is None:
             raise herror(1, "Unknown host")
         return found, [], [str(address)]
@@ -424,11 +553,12 @@ def make_socket_module(system: System, host: HostSockets) -> types.ModuleType:
     def getaddrinfo(
         name: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
     ) -> list[tuple[int, int, int, str, tuple[str, int]]]:
-        return address_info(host, name, port, family, type, proto, flags)
+        return address_info(host, name, port, family, type, proto, flags, system)
 
     def getnameinfo(sockaddr: tuple[str, int], flags: int) -> tuple[str, str]:
-        address = resolve(host, sockaddr[0])
-        name = str(address) if flags & _real_socket.NI_NUMERICHOST else reverse(host, address) or str(address)
+        address = resolve(host, sockaddr[0], system)
+        numeric_host = flags & _real_socket.NI_NUMERICHOST
+        name = str(address) if numeric_host else reverse(host, address, system) or str(address)
         return name, str(sockaddr[1])
 
     def getservbyname(name: str, protocol: str | None = None) -> int:

@@ -40,12 +40,16 @@ herror.__module__ = "socket"
 gaierror.__module__ = "socket"
 
 EAI_NONAME: Final = -2  # "Name or service not known"
+EAI_AGAIN: Final = -3  # "Temporary failure in name resolution"
+EAI_NODATA: Final = -5  # "No address associated with hostname"
 EAI_SERVICE: Final = -8  # "Servname not supported for ai_socktype"
 EAI_FAMILY: Final = -6  # "ai_family not supported"
 EAI_ADDRFAMILY: Final = -9  # "Address family for hostname not supported"
 
 _EAI_TEXT: Final = {
     EAI_NONAME: "Name or service not known",
+    EAI_AGAIN: "Temporary failure in name resolution",
+    EAI_NODATA: "No address associated with hostname",
     EAI_SERVICE: "Servname not supported for ai_socktype",
     EAI_FAMILY: "ai_family not supported",
     EAI_ADDRFAMILY: "Address family for hostname not supported",

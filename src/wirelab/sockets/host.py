@@ -18,6 +18,7 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Final
 
 from wirelab.apps.bulk import tcp_of
+from wirelab.sockets.resolver import Resolver
 from wirelab.stack.icmp import UNREACHABLE_ERRNO
 from wirelab.stack.node import SendError
 from wirelab.stack.tcp.connection import TcpConnection
@@ -64,6 +65,7 @@ class HostSockets:
         self.names: dict[str, IPv4Address] = {"localhost": LOCALHOST}
         first = next((interface.ip for interface in node.interfaces if interface.ip is not None), None)
         self.names[node.name] = first or LOCALHOST
+        self.resolver = Resolver(self)  # its /etc/resolv.conf: resolver.conf
         self.tcp_sockets: dict[int, TcpSocket] = {}  # id -> every open TCP socket with a local port
         # SO_REUSEADDR of the socket each connection came from, kept after the socket closes.
         self.tcp_reuse: weakref.WeakKeyDictionary[TcpConnection, bool] = weakref.WeakKeyDictionary()

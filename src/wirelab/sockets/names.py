@@ -1,8 +1,10 @@
-"""Names on a simulated host: numeric addresses, the host's own name table (/etc/hosts), services.
+"""Names on a simulated host: numeric addresses, the host's own name table (/etc/hosts), DNS, services.
 
-The table holds ``localhost`` and the host's own name from the start; a lab adds every host of its
-network (:func:`wirelab.process.lab.start`). Failures are glibc's: ``gaierror(-2, 'Name or service
-not known')``. Service names (``"http"``) come from wirelab's table of well-known ports.
+As glibc's nsswitch ``hosts: files dns``: the table first — it holds ``localhost`` and the host's own
+name from the start, and a lab adds every host of its network (:func:`wirelab.process.lab.start`) —
+then the host's stub resolver (:mod:`wirelab.sockets.resolver`), which asks its nameservers over the
+wire. Failures are glibc's: ``gaierror(-2, 'Name or service not known')`` and the resolver's others.
+Service names (``"http"``) come from wirelab's table of well-known ports.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from typing import TYPE_CHECKING
 
 from wirelab.addressing.ports import PortLookupError, lookup
 from wirelab.sockets.errors import EAI_ADDRFAMILY, EAI_NONAME, EAI_SERVICE, address_error
+from wirelab.trace import Layer
 
 if TYPE_CHECKING:
+    from wirelab.sockets.files import System
     from wirelab.sockets.host import HostSockets
 
 AF_UNSPEC = 0
@@ -31,25 +35,38 @@ def numeric(name: str) -> IPv4Address | None:
         return None
 
 
-def resolve(host: HostSockets, name: str) -> IPv4Address:
+def resolve(host: HostSockets, name: str, system: System | None = None) -> IPv4Address:
+    """The (first) address of ``name``; DNS is asked only with a ``system`` to block in."""
+    return resolve_all(host, name, system)[0]
+
+
+def resolve_all(host: HostSockets, name: str, system: System | None = None) -> list[IPv4Address]:
     if name == "":
-        return IPv4Address("0.0.0.0")
+        return [IPv4Address("0.0.0.0")]
     if name == "<broadcast>":
-        return IPv4Address("255.255.255.255")
+        return [IPv4Address("255.255.255.255")]
     address = numeric(name) if name[:1].isdigit() else None
     if address is not None:
-        return address
+        return [address]
     found = host.names.get(name.lower().rstrip("."))
-    if found is None:
+    if found is not None:
+        node = host.node
+        if node.trace.enabled:
+            node.trace.emit(host.sim.now, node.name, Layer.APPLICATION, "dns.hosts-file", name=name, address=found)
+        return [found]
+    if system is None:
         raise address_error(EAI_NONAME)
-    return found
+    return host.resolver.addresses(system, name)
 
 
-def reverse(host: HostSockets, address: IPv4Address) -> str | None:
+def reverse(host: HostSockets, address: IPv4Address, system: System | None = None) -> str | None:
+    """The name of ``address``: the table's, else a PTR query (with a ``system`` to block in)."""
     for name, known in host.names.items():
         if known == address and name != "localhost":
             return name
-    return "localhost" if address.is_loopback else None
+    if address.is_loopback:
+        return "localhost"
+    return host.resolver.pointer(system, address) if system is not None else None
 
 
 def service_port(service: str | int | bytes | None, protocol: str) -> int:
@@ -78,6 +95,7 @@ def address_info(
     kind: int = 0,
     proto: int = 0,
     flags: int = 0,
+    system: System | None = None,
 ) -> list[tuple[int, int, int, str, tuple[str, int]]]:
     """``getaddrinfo``: the (family, type, proto, canonname, sockaddr) list glibc gives for IPv4."""
     if family not in (AF_UNSPEC, AF_INET):
@@ -99,7 +117,7 @@ def address_info(
             raise address_error(EAI_NONAME)
         address = found
     else:
-        address = resolve(host, name)
+        address = resolve(host, name, system)
     results = []
     for sock_type, sock_proto in kinds:
         protocol = {6: "tcp", 17: "udp"}.get(sock_proto, "")
