@@ -64,6 +64,10 @@ def setup(parser: argparse.ArgumentParser) -> Handler:
     parser.add_argument("--directory", default=".", help="what --serve http serves (default: .)")
     parser.add_argument("--ping", metavar="ADDRESS", help="ping this address from wirelab, print as iputils does")
     parser.add_argument("-c", "--count", type=int, default=3, help="--ping's count (default: 3)")
+    parser.add_argument(
+        "-i", "--interval", type=float, default=1.0, metavar="SECONDS", help="--ping's interval (default: 1)"
+    )
+    parser.add_argument("--stats", action="store_true", help="at the end, print the ARP table and the counters")
     parser.add_argument("--pcap", metavar="FILE", help="write every frame in and out of the TAP to FILE")
     parser.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
     parser.add_argument("program", nargs=argparse.REMAINDER, help="-- python SCRIPT [ARGS…]: run it on wirelab")
@@ -157,7 +161,11 @@ def main(args: argparse.Namespace) -> int:
         if program is not None:
             script, argv = program
             main_process = scheduler.start(host, script, argv=argv)
-        ping = Ping(host, target, count=args.count, interval="1s", wait="1s") if target is not None else None
+        ping = (
+            Ping(host, target, count=args.count, interval=round(args.interval * 1e9), wait="1s")
+            if target is not None
+            else None
+        )
         how = "created" if device.created else "opened"
         _status(f"{device.name} ({how}) {address} mac {host.mac} mtu {args.mtu}")
         engine.run_until(timeout=0)  # the services and the program start: their sockets are bound
@@ -166,6 +174,8 @@ def main(args: argparse.Namespace) -> int:
                 _status(f"{process.name} exited with status {process.exit_code}")
         _status("ready")
         status = _run(engine, host, scheduler, main_process, ping, args.duration)
+        if args.stats:
+            _print_stats(host)
         return status
     finally:
         restore()
@@ -217,6 +227,13 @@ def _linger(engine: RealTimeEngine, host: TapHost) -> None:
         return all(connection.state in (TcpState.TIME_WAIT, TcpState.CLOSED) for connection in tcp.connections.values())
 
     engine.run_until(settled, timeout=LINGER_SECONDS)
+
+
+def _print_stats(host: TapHost) -> None:
+    for line in host.stack.arp_table().splitlines():
+        _status(f"arp {line}")
+    for name, value in sorted(host.counters.items()):
+        _status(f"counter {name} {value}")
 
 
 def user_errors() -> tuple[type[Exception], ...]:

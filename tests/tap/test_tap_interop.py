@@ -1,0 +1,251 @@
+"""wirelab on a real TAP against the Linux kernel, each test in a network namespace of its own.
+
+Topology in every test: namespace ``wltest<pid>-<n>`` with a TAP ``wl0``; the kernel's side of the
+TAP is 10.7.0.1/24, wirelab (``python -m wirelab tap``, a subprocess in the namespace) is 10.7.0.2/24.
+The Linux peers are plain Python socket programs (tests/tap/peers/), ``ping`` and ``curl``; the same
+peer programs run unchanged on wirelab after ``--``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from netns import KERNEL_IP, WIRELAB_IP, Running, namespace, require
+
+TEN_MB = 10 * 1024 * 1024
+
+
+def _digest(count: int, seed: int) -> str:
+    return hashlib.sha256(random.Random(seed).randbytes(count)).hexdigest()
+
+
+# -- link and network layers ----------------------------------------------------------------------
+
+
+def test_linux_pings_wirelab_and_resolves_its_mac_by_arp() -> None:
+    require("ping")
+    with namespace() as ns:
+        wirelab = ns.wirelab("--mac", "02:00:00:07:00:02", "--stats").ready()
+        ns.run("ip", "neigh", "flush", "dev", "wl0")
+        ping = ns.run("ping", "-c", "3", "-i", "0.2", "-W", "2", WIRELAB_IP)
+        assert "3 packets transmitted, 3 received, 0% packet loss" in ping.stdout
+        # The kernel's cache was empty before the ping: it learnt wirelab's MAC by asking (ARP).
+        neighbour = ns.run("ip", "neigh", "show", WIRELAB_IP, "dev", "wl0").stdout
+        assert "lladdr 02:00:00:07:00:02" in neighbour
+        assert wirelab.stop() == 0
+        counters = _counters(wirelab.stderr)
+        assert counters["icmp.echo.answered"] == 3
+        assert counters["arp.rx.request"] >= 1
+
+
+def test_wirelab_pings_linux_and_resolves_its_mac_by_arp() -> None:
+    with namespace() as ns:
+        ns.run("ip", "tuntap", "add", "dev", "wl0", "mode", "tap")  # persistent: its MAC outlives wirelab
+        kernel_mac = ns.run("cat", "/sys/class/net/wl0/address").stdout.strip()
+        wirelab = ns.wirelab("--ping", KERNEL_IP, "-c", "3", "-i", "0.2", "--stats")
+        assert wirelab.finish() == 0, wirelab.text()
+        out = "\n".join(wirelab.stdout)
+        assert f"PING {KERNEL_IP} ({KERNEL_IP}) 56(84) bytes of data." in out
+        assert re.search(rf"64 bytes from {KERNEL_IP}: icmp_seq=1 ttl=64 time=[0-9.]+ ms", out)
+        assert "3 packets transmitted, 3 received, 0% packet loss" in out
+        # wirelab asked for the kernel's MAC and holds it in its ARP table.
+        assert f"wirelab tap: arp ? ({KERNEL_IP}) at {kernel_mac} [ether] reachable on wl0" in wirelab.stderr, (
+            wirelab.text()
+        )
+        assert _counters(wirelab.stderr)["arp.tx.request"] >= 1
+
+
+def _counters(stderr: list[str]) -> dict[str, int]:
+    """What ``wirelab tap --stats`` printed: ``wirelab tap: counter NAME VALUE`` lines."""
+    found: dict[str, int] = {}
+    for line in stderr:
+        if line.startswith("wirelab tap: counter "):
+            name, value = line.removeprefix("wirelab tap: counter ").split()
+            found[name] = int(value)
+    return _Zero(found)
+
+
+class _Zero(dict[str, int]):
+    def __missing__(self, key: str) -> int:
+        return 0
+
+
+# -- TCP ------------------------------------------------------------------------------------------
+
+PORT = 5001
+
+
+@pytest.mark.parametrize(
+    ("wirelab_program", "linux_program", "direction"),
+    [
+        (("tcp_sink.py", str(PORT)), ("tcp_source.py", WIRELAB_IP, str(PORT), str(TEN_MB), "1"), "to wirelab"),
+        (("tcp_give.py", str(PORT), str(TEN_MB), "2"), ("tcp_take.py", WIRELAB_IP, str(PORT)), "from wirelab"),
+    ],
+    ids=["linux-client-sends", "linux-client-receives"],
+)
+def test_tcp_10mb_byte_exact_with_wirelab_as_server(
+    wirelab_program: tuple[str, ...], linux_program: tuple[str, ...], direction: str
+) -> None:
+    with namespace() as ns:
+        wirelab = ns.wirelab(program=[str(_peer(wirelab_program[0])), *wirelab_program[1:]]).ready()
+        wirelab.wait_for("listening", stream="stdout")
+        linux = ns.python(*linux_program)
+        assert linux.returncode == 0, linux.stderr
+        assert wirelab.finish() == 0, wirelab.text()
+        _assert_same_bytes(direction, wirelab.stdout, linux.stdout.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("linux_program", "wirelab_program", "direction"),
+    [
+        (("tcp_sink.py", str(PORT)), ("tcp_source.py", KERNEL_IP, str(PORT), str(TEN_MB), "3"), "from wirelab"),
+        (("tcp_give.py", str(PORT), str(TEN_MB), "4"), ("tcp_take.py", KERNEL_IP, str(PORT)), "to wirelab"),
+    ],
+    ids=["wirelab-client-sends", "wirelab-client-receives"],
+)
+def test_tcp_10mb_byte_exact_with_wirelab_as_client(
+    linux_program: tuple[str, ...], wirelab_program: tuple[str, ...], direction: str
+) -> None:
+    with namespace() as ns:
+        linux = ns.start_python(*linux_program)
+        linux.wait_for("listening", stream="stdout")
+        wirelab = ns.wirelab(program=[str(_peer(wirelab_program[0])), *wirelab_program[1:]])
+        assert wirelab.finish() == 0, wirelab.text()
+        assert linux.finish() == 0, linux.text()
+        _assert_same_bytes(direction, wirelab.stdout, linux.stdout)
+
+
+def _peer(name: str) -> Path:
+    return Path(__file__).resolve().parent / "peers" / name
+
+
+def _assert_same_bytes(direction: str, wirelab: list[str], linux: list[str]) -> None:
+    """The sender's and the receiver's count and SHA-256 agree; the sender saw the receiver's FIN."""
+    sender, receiver = (linux, wirelab) if direction == "to wirelab" else (wirelab, linux)
+    sent = next(line for line in sender if line.startswith("sent "))
+    received = next(line for line in receiver if line.startswith("received "))
+    count, digest = sent.split()[1], sent.split()[3]
+    assert received == f"received {count} sha256 {digest}"
+    assert int(count) == TEN_MB
+    assert sent.endswith("eof True")  # graceful close: each side read the other's FIN
+
+
+def test_connecting_to_a_closed_port_is_refused_by_a_reset() -> None:
+    with namespace() as ns:
+        wirelab = ns.wirelab("--stats").ready()
+        result = ns.python("tcp_connect.py", WIRELAB_IP, "5999")
+        assert result.stdout.strip() == "refused errno 111", result.stdout + result.stderr
+        assert wirelab.stop() == 0
+        assert _counters(wirelab.stderr)["tcp.tx.reset"] == 1, wirelab.text()
+
+
+# -- UDP ------------------------------------------------------------------------------------------
+
+
+def test_udp_both_ways_and_port_unreachable_seen_by_a_linux_client() -> None:
+    with namespace() as ns:
+        # Linux -> wirelab: the echo service's UDP side answers; a closed port answers ICMP port
+        # unreachable, which Linux turns into ECONNREFUSED on the connected socket.
+        wirelab = ns.wirelab("--serve", "echo", "--stats").ready()
+        answered = ns.python("udp_ask.py", WIRELAB_IP, "7", "hello-from-linux")
+        assert answered.stdout.strip() == "reply hello-from-linux", answered.stderr
+        refused = ns.python("udp_ask.py", WIRELAB_IP, "5003", "anyone?")
+        assert refused.stdout.strip() == "refused errno 111", refused.stdout + refused.stderr
+        assert wirelab.stop() == 0
+        assert _counters(wirelab.stderr)["icmp.error.sent.3.3"] == 1, wirelab.text()
+        # wirelab -> Linux: the same client program, run on wirelab, hears the kernel's echo server.
+        linux_server = ns.start_python("udp_echo_server.py", "5002")
+        linux_server.wait_for("listening", stream="stdout")
+        client = ns.wirelab(program=[str(_peer("udp_ask.py")), KERNEL_IP, "5002", "hello-from-wirelab"])
+        assert client.finish() == 0, client.text()
+        assert client.stdout == ["reply hello-from-wirelab"]
+        linux_server.stop()
+
+
+# -- B/S ------------------------------------------------------------------------------------------
+
+
+def test_stdlib_http_server_on_wirelab_fetched_by_curl(tmp_path: Path) -> None:
+    require("curl")
+    page = "<!doctype html><title>wirelab</title><p>served by http.server on wirelab's stack</p>\n"
+    (tmp_path / "index.html").write_text(page)
+    blob = random.Random(5).randbytes(1_000_000)
+    (tmp_path / "blob.bin").write_bytes(blob)
+    with namespace() as ns:
+        wirelab = ns.wirelab("--serve", "http", "--directory", str(tmp_path)).ready()
+        index = ns.run("curl", "-sS", "--max-time", "20", f"http://{WIRELAB_IP}/")
+        assert index.stdout == page
+        ns.run("curl", "-sS", "--max-time", "20", "-o", str(tmp_path / "fetched.bin"), f"http://{WIRELAB_IP}/blob.bin")
+        assert (tmp_path / "fetched.bin").read_bytes() == blob
+        head = ns.run("curl", "-sS", "-I", "--max-time", "20", f"http://{WIRELAB_IP}/index.html")
+        assert head.stdout.startswith("HTTP/1.0 200 OK")
+        assert f"Content-Length: {len(page)}" in head.stdout
+        assert wirelab.stop() == 0
+        # http.server logs each request to stderr, as it does on Linux.
+        assert any('"GET / HTTP/1.1" 200' in line for line in wirelab.stderr), wirelab.text()
+
+
+# -- the device -----------------------------------------------------------------------------------
+
+
+def test_a_persistent_tap_is_opened_by_name_and_a_busy_one_is_a_clear_error() -> None:
+    with namespace() as ns:
+        ns.run("ip", "tuntap", "add", "dev", "wl0", "mode", "tap")
+        ns.run("ip", "addr", "add", f"{KERNEL_IP}/24", "dev", "wl0")
+        first = ns.wirelab(kernel_ip=False).ready()
+        assert any("wl0 (opened)" in line for line in first.stderr), first.text()
+        second = ns.wirelab(kernel_ip=False)
+        assert second.finish() == 2
+        assert second.stderr == ["wirelab: error: device wl0 is busy: another program has this TAP open"]
+        assert first.stop() == 0
+        not_a_tap = Running(ns.command(sys.executable, "-m", "wirelab", "tap", "--dev", "lo", "--ip", "10.7.0.2/24"))
+        assert not_a_tap.finish() == 2
+        assert not_a_tap.stderr == ["wirelab: error: interface lo exists and is not a TAP device: choose another name"]
+
+
+# -- captures -------------------------------------------------------------------------------------
+
+_BAD = (
+    "_ws.malformed || _ws.expert.severity == error || ip.checksum.status == 0 || icmp.checksum.status == 0"
+    " || udp.checksum.status == 0 || tcp.checksum.status == 0"
+)  # status 0: "Bad" (once tshark is asked to verify the checksums)
+_VERIFY = [
+    "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
+]  # fmt: skip
+
+
+def test_tcpdump_and_wirelab_captures_of_the_tap_decode_in_tshark_with_nothing_malformed(tmp_path: Path) -> None:
+    require("tcpdump", "tshark", "ping")
+    kernel_capture, wirelab_capture = tmp_path / "tcpdump.pcap", tmp_path / "wirelab.pcap"
+    with namespace() as ns:
+        wirelab = ns.wirelab("--serve", "echo", "--serve", "discard", "--pcap", str(wirelab_capture)).ready()
+        tcpdump = Running(ns.command("tcpdump", "-i", "wl0", "-n", "-U", "-Z", "root", "-w", str(kernel_capture)))
+        tcpdump.wait_for("listening on wl0")
+        ns.run("ping", "-c", "2", "-i", "0.2", "-s", "1400", WIRELAB_IP)
+        assert ns.python("udp_ask.py", WIRELAB_IP, "7", "echo me").stdout.strip() == "reply echo me"
+        assert ns.python("udp_ask.py", WIRELAB_IP, "5003", "nobody").stdout.strip() == "refused errno 111"
+        assert ns.python("tcp_connect.py", WIRELAB_IP, "5999").stdout.strip() == "refused errno 111"
+        sent = ns.python("tcp_source.py", WIRELAB_IP, "9", str(2_000_000), "6")
+        assert sent.returncode == 0 and sent.stdout.endswith("eof True\n"), sent.stderr
+        assert wirelab.stop() == 0
+        tcpdump.stop()
+    for capture in (kernel_capture, wirelab_capture):
+        frames = _tshark(capture).splitlines()
+        assert len(frames) > 1000, capture  # 2 MB of TCP is at least 1,400 segments
+        bad = _tshark(capture, "-Y", _BAD)
+        assert bad == "", f"{capture.name}:\n{bad}"
+
+
+def _tshark(capture: Path, *options: str) -> str:
+    """tshark reading a file: no network, so it runs outside any namespace."""
+    result = subprocess.run(
+        ["tshark", "-n", "-r", str(capture), *_VERIFY, *options], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
