@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from wirelab.cli import SUBCOMMANDS, Handler, Subcommand, build_parser, main, render_demo
+from wirelab.cli import SUBCOMMANDS, Handler, Subcommand, build_parser, main
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
@@ -90,25 +90,34 @@ class TestPorts:
 
 
 class TestDemo:
-    def test_english_walk_through(self, capsys: pytest.CaptureFixture[str]) -> None:
-        status, out, err = run(capsys, "demo")
+    """The command's options; what the demo tells is tested in tests/demo."""
+
+    def test_the_whole_course_in_english_with_its_pcaps(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        status, out, err = run(capsys, "demo", "--pcap", str(tmp_path))
         assert (status, err) == (0, "")
-        assert "on the same LAN" in out
-        assert "not on the same LAN" in out
-        assert "192.168.1.192/26" in out
-        assert "3306" in out
+        for title in ("Same LAN or not?", "three-way handshake", "four-way teardown", "TIME-WAIT", "UDP",
+                      "Keepalive", "broadcast storm", "Ports"):  # fmt: skip
+            assert title in out
+        assert sorted(path.name for path in tmp_path.iterdir()) == ["lan1-client.pcap", "lan2-server.pcap",
+                                                                   "storm-h2.pcap"]  # fmt: skip
 
-    def test_chinese_walk_through(self, capsys: pytest.CaptureFixture[str]) -> None:
-        status, out, _ = run(capsys, "demo", "--lang", "zh")
+    def test_one_topic_in_chinese_without_pcaps(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.chdir(tmp_path)
+        status, out, _ = run(capsys, "demo", "--lang", "zh", "--topic", "subnet", "--no-pcap")
         assert status == 0
-        for term in ("在同一个局域网内", "不在同一个局域网内", "借主机位给网络位用", "缩小了广播域", "熟知端口"):
+        for term in ("在同一个局域网内", "不在同一个局域网内", "借主机位给网络位用", "缩小了广播域"):
             assert term in out
+        assert "三次握手" not in out
+        assert list(tmp_path.iterdir()) == []
 
-    def test_every_language_has_every_demo_sentence(self) -> None:
-        from wirelab.cli import _DEMO_WORDS  # noqa: PLC0415 - the catalog is private; only this test reads it
-
-        assert set(_DEMO_WORDS["en"]) == set(_DEMO_WORDS["zh"])
-        assert render_demo("en") != render_demo("zh")
+    def test_an_unknown_topic_is_a_usage_error(self, capsys: pytest.CaptureFixture[str]) -> None:
+        status, out, err = run(capsys, "demo", "--topic", "bgp")
+        assert_one_line_error(status, out, err)
+        assert "invalid choice: 'bgp'" in err
 
 
 class TestErrors:
@@ -260,19 +269,19 @@ class TestRunAndNetworkDemo:
         assert err.startswith("wirelab: error: ") and err.count("\n") == 1 and "Traceback" not in err
 
     def test_the_network_story_narrates_the_course(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-        assert main(["demo", "--topic", "network", "--pcap", str(tmp_path)]) == 0
+        assert main(["demo", "--topic", "arp", "--pcap", str(tmp_path)]) == 0
         out = capsys.readouterr().out
         assert "same LAN, deliver directly" in out
         assert "send to the gateway 192.168.1.1 (ARP for the gateway)" in out
-        assert " 1  192.168.1.1 " in out
-        assert sorted(path.name for path in tmp_path.glob("*.pcap")) == ["lan1-a.pcap", "lan2-c.pcap"]
+        assert " 1  192.168.1.1 " in out  # traceroute names the router
+        assert sorted(path.name for path in tmp_path.glob("*.pcap")) == ["lan1-client.pcap", "lan2-server.pcap"]
 
 
 class TestPcap:
     def test_reads_back_what_the_demo_captured(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-        assert main(["demo", "--topic", "network", "--pcap", str(tmp_path)]) == 0
+        assert main(["demo", "--topic", "arp", "--pcap", str(tmp_path)]) == 0
         capsys.readouterr()
-        assert main(["pcap", str(tmp_path / "lan1-a.pcap"), "-v", "-c", "3"]) == 0
+        assert main(["pcap", str(tmp_path / "lan1-client.pcap"), "-v", "-c", "3"]) == 0
         out = capsys.readouterr().out.splitlines()
         assert "ARP, Request who-has 192.168.1.11 tell 192.168.1.10, length 28" in out[0]
         assert any("2 data link" in line for line in out)

@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Final, NoReturn, cast, get_args
 
-from wirelab import __version__, network_demo
+from wirelab import __version__, demo
 from wirelab.addressing import ports, subnet
 from wirelab.addressing.subnet import Language
 from wirelab.sim import topology
@@ -33,6 +32,7 @@ from wirelab.wire.pcap import PcapReader
 USAGE_ERROR: Final = 2
 PROG: Final = "wirelab"
 MAX_LISTED_SUBNETS: Final = 65536  # a longer listing would build gigabytes of table for nobody
+DEMO_PCAP_DIR: Final = "wirelab-demo-pcap"  # a longer listing would build gigabytes of table for nobody
 
 Handler = Callable[[argparse.Namespace], int]
 """Runs a parsed subcommand; returns the exit status."""
@@ -171,132 +171,27 @@ def _setup_ports(parser: argparse.ArgumentParser) -> Handler:
 # --------------------------------------------------------------------------------------------------
 # wirelab demo
 
-# The demo's own sentences, by message id; the tables' words live with their renderers.
-_DEMO_WORDS: Final[Mapping[Language, Mapping[str, str]]] = MappingProxyType(
-    {
-        "en": MappingProxyType(
-            {
-                "demo.title": "wirelab demo: a simulated network, addressing and ports",
-                "network.heading": "0. Two LANs and a router, simulated: ARP, switches, the gateway, traceroute",
-                "same_lan.heading": "1. Same LAN or not? IP address AND subnet mask = network address",
-                "same_lan.intro": (
-                    "Host {host} wants to send. First it works out whether the target is on its LAN, "
-                    "which decides whose MAC address ARP asks for."
-                ),
-                "subnetting.heading": "2. Subnetting: borrow host bits for the network part",
-                "subnetting.effect": "The effect: fewer wasted IP addresses, and smaller broadcast domains.",
-                "ports.heading": "3. Ports: 0–65535; one port belongs to one application",
-                "ports.intro": "A few well-known ports (all of them: wirelab ports):",
-                "demo.next": "Try: {commands}",
-            }
-        ),
-        "zh": MappingProxyType(
-            {
-                "demo.title": "wirelab 演示: 模拟网络, ip地址与子网划分, 端口",
-                "network.heading": "0. 两个局域网和一个路由器 (模拟): arp协议, 交换机, 网关, traceroute",
-                "same_lan.heading": "1. 在同一个局域网内吗? ip地址与子网掩码按位与运算得到网络地址",
-                "same_lan.intro": (
-                    "主机 {host} 要发数据。先判断目标是否在同一个局域网内, 这决定了arp协议要拿到谁的mac地址。"
-                ),
-                "subnetting.heading": "2. 子网划分: 借主机位给网络位用, 把原来一个网段变成多个网段用",
-                "subnetting.effect": "效果: 减少了ip的浪费, 缩小了广播域。",
-                "ports.heading": "3. 端口: 0--65535, 一个应用程序可以监听多个端口, 但是一个端口只能属于一个应用程序",
-                "ports.intro": "常用的熟知端口 (完整的表: wirelab ports):",
-                "demo.next": "试试: {commands}",
-            }
-        ),
-    }
-)
-
-_DEMO_HOST: Final = "192.168.1.10/24"
-_DEMO_GATEWAY: Final = "192.168.1.1"
-_DEMO_PORTS: Final = ("ftp", "ssh", "dns", "http", "https", "mysql")
-_DEMO_TRY: Final = (
-    "wirelab subnet 192.168.1.10/24 192.168.2.1",
-    "wirelab subnet 10.0.0.0/8 --hosts 500",
-    "wirelab ports dns",
-)
-
-
-def _demo_same_lan(language: Language) -> str:
-    say = _DEMO_WORDS[language]
-    same = subnet.same_lan(_DEMO_HOST, "192.168.1.77", _DEMO_GATEWAY)
-    other = subnet.same_lan(_DEMO_HOST, "192.168.2.77", _DEMO_GATEWAY)
-    return "\n\n".join(
-        [
-            say["same_lan.intro"].format(host=_DEMO_HOST),
-            subnet.render_same_lan(same, language),
-            subnet.render_same_lan(other, language),
-        ]
-    )
-
-
-def _demo_subnetting(language: Language) -> str:
-    say = _DEMO_WORDS[language]
-    plan = subnet.plan_by_subnets("192.168.1.0/24", 4)
-    return subnet.render_plan(plan, language) + "\n" + say["subnetting.effect"]
-
-
-def _demo_ports(language: Language) -> str:
-    say = _DEMO_WORDS[language]
-    services = {service: None for name in _DEMO_PORTS for service in ports.lookup(name)}
-    return "\n".join(
-        [
-            say["ports.intro"],
-            ports.render_services(sorted(services, key=lambda service: service.port), language),
-            "",
-            ports.render_ranges(language),
-        ]
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class DemoSection:
-    """One part of the demo; ``topic`` is the name a future ``--topic`` option will pick it by."""
-
-    topic: str
-    heading: str  # message id in the demo catalog
-    show: Callable[[Language], str]
-
-
-def _demo_network(language: Language) -> str:
-    return network_demo.run(language=language)
-
-
-DEMO_SECTIONS: Final[tuple[DemoSection, ...]] = (
-    DemoSection("network", "network.heading", _demo_network),
-    DemoSection("same-lan", "same_lan.heading", _demo_same_lan),
-    DemoSection("subnetting", "subnetting.heading", _demo_subnetting),
-    DemoSection("ports", "ports.heading", _demo_ports),
-)
-
-
-def render_demo(language: Language = "en", sections: Sequence[DemoSection] = DEMO_SECTIONS) -> str:
-    """The walk-through as text: a heading and a body per section, then commands to try."""
-    say = _DEMO_WORDS[language]
-    parts = [f"== {say['demo.title']} =="]
-    for section in sections:
-        heading = say[section.heading]
-        parts.append(f"{heading}\n{'-' * subnet.display_width(heading)}\n{section.show(language)}")
-    parts.append(say["demo.next"].format(commands=" · ".join(_DEMO_TRY)))
-    return "\n\n".join(parts)
-
 
 def _setup_demo(parser: argparse.ArgumentParser) -> Handler:
     _add_language(parser)
     parser.add_argument(
         "--topic",
-        choices=[section.topic for section in DEMO_SECTIONS],
-        help="show one part only",
+        action="append",
+        choices=demo.TOPICS,
+        metavar="TOPIC",
+        help=f"run and tell one part only (repeat for more): {', '.join(demo.TOPICS)}",
     )
-    parser.add_argument("--pcap", metavar="DIR", help="also write the network story's captures into DIR")
+    parser.add_argument(
+        "--pcap",
+        metavar="DIR",
+        default=DEMO_PCAP_DIR,
+        help=f"write the captures into DIR (default: {DEMO_PCAP_DIR})",
+    )
+    parser.add_argument("--no-pcap", action="store_true", help="write no capture files")
 
     def run(args: argparse.Namespace) -> int:
-        sections = [section for section in DEMO_SECTIONS if args.topic in (None, section.topic)]
-        print(render_demo(_language(args), sections))
-        if args.pcap:
-            network_demo.run(out_dir=args.pcap, language=_language(args))
-            print(f"\npcap files written to {args.pcap}/ (open them in Wireshark)")
+        topics = args.topic or demo.TOPICS
+        print(demo.run_demo(topics, _language(args), None if args.no_pcap else args.pcap).text)
         return 0
 
     return run
@@ -359,7 +254,7 @@ SUBCOMMANDS: Final[tuple[Subcommand, ...]] = (
     ),
     Subcommand("ports", "the well-known ports, or the service on one port", _setup_ports, (ports.PortLookupError,)),
     Subcommand(
-        "demo", "a walk-through of what wirelab shows", _setup_demo, (subnet.AddressingError, ports.PortLookupError)
+        "demo", "the course end to end on a simulated network, narrated (--topic for one part)", _setup_demo, (OSError,)
     ),
     Subcommand("run", "build and run a network described in a TOML file", _setup_run, (topology.TopologyFileError,)),
     Subcommand(

@@ -1,7 +1,7 @@
 """Starting programs on a :class:`~wirelab.sim.network.Network`'s hosts in one line::
 
-    server = start(net, "b", "tests/programs/tcp_echo_server.py", argv=["8000"])
-    client = start(net, "a", "tests/programs/tcp_echo_client.py", argv=["192.168.2.10", "8000"],
+    server = start(net, "b", "src/wirelab/demo/programs/tcp_loop_server.py", argv=["0.0.0.0", "8000"])
+    client = start(net, "a", "src/wirelab/demo/programs/tcp_interactive_client.py", argv=["192.168.2.10", "8000"],
                    stdin=["hello", "q"], delay="1ms")
     net.run(until="10s")
     print(client.stdout, client.exit_code)
@@ -49,11 +49,15 @@ def start(
     args: Sequence[object] = (),
     name: str | None = None,
     delay: str | int = 0,
+    echo_stdin: bool = False,
 ) -> Process:
-    """Start a script (path) or a callable as a process on ``host``, now or after ``delay``."""
+    """Start a script (path) or a callable as a process on ``host``, now or after ``delay``
+    (``echo_stdin``: show the scripted input in stdout as a terminal would)."""
     node = net[host] if isinstance(host, str) else host
     if not isinstance(node, SimNode):
         raise TypeError(f"{node.name} is a switch: it runs no programs")
     hosts_table(net)
     wait = parse_time(delay, "delay") if isinstance(delay, str) else delay
-    return scheduler_of(net.sim).start(node, target, argv=argv, stdin=stdin, args=args, name=name, delay=wait)
+    return scheduler_of(net.sim).start(
+        node, target, argv=argv, stdin=stdin, args=args, name=name, delay=wait, echo_stdin=echo_stdin
+    )

@@ -187,6 +187,7 @@ class ProcessImage:
         stdin: Iterable[str],
         *,
         script_dir: str | None = None,
+        echo_stdin: bool = False,
     ) -> None:
         self.scheduler = scheduler
         self.host = node
@@ -197,11 +198,11 @@ class ProcessImage:
         self.script_dir = script_dir
         self.threads: list[Process] = []
         self._pid = getattr(node, "next_pid", 100)
-        self.stdin = ScriptedStdin(stdin)
         self.main = Process(self, name, lambda: None, thread=False)
         clock = lambda: scheduler.sim.now  # noqa: E731
         self.stdout = CapturedStream("stdout", clock, node.name, self.main.pid, scheduler.output)
         self.stderr = CapturedStream("stderr", clock, node.name, self.main.pid, scheduler.output)
+        self.stdin = ScriptedStdin(stdin, self.stdout.write if echo_stdin else None)
         self.threads.append(self.main)
         self.modules: Overlay = {
             "_socket": make_socket_module(self, self.sockets),
@@ -282,16 +283,21 @@ class Scheduler:
         args: Sequence[object] = (),
         name: str | None = None,
         delay: int = 0,
+        echo_stdin: bool = False,
     ) -> Process:
-        """Start a program on ``node``: a script file (run as ``__main__`` with ``argv``) or a callable."""
+        """Start a program on ``node``: a script file (run as ``__main__`` with ``argv``) or a callable.
+        ``echo_stdin`` shows each scripted line in stdout as it is read, as a terminal would."""
         if callable(target):
             label = name or str(getattr(target, "__name__", "process"))
-            image = ProcessImage(self, node, label, [label, *argv], stdin)
+            image = ProcessImage(self, node, label, [label, *argv], stdin, echo_stdin=echo_stdin)
             function = target
             image.main._run_target = lambda: function(*args)
         else:
             path = Path(target)
-            image = ProcessImage(self, node, name or path.name, [str(path), *argv], stdin, script_dir=str(path.parent))
+            label, script_dir = name or path.name, str(path.parent)
+            image = ProcessImage(
+                self, node, label, [str(path), *argv], stdin, script_dir=script_dir, echo_stdin=echo_stdin
+            )
             image.main._run_target = lambda: run_script(path)
         self.spawn(image.main, delay)
         return image.main

@@ -85,10 +85,14 @@ class CapturedStream(io.TextIOBase):
 
 
 class ScriptedStdin(io.TextIOBase):
-    def __init__(self, lines: Iterable[str]) -> None:
+    """The scripted lines; with ``echo``, each line read is also written there, as a terminal shows
+    what a person types after the prompt (a file or pipe on stdin echoes nothing: the default)."""
+
+    def __init__(self, lines: Iterable[str], echo: Callable[[str], object] | None = None) -> None:
         super().__init__()
         self._text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
         self._position = 0
+        self._echo = echo
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -110,12 +114,16 @@ class ScriptedStdin(io.TextIOBase):
             end = min(end, self._position + size)
         line = self._text[self._position : end]
         self._position = end
+        if self._echo is not None and line:
+            self._echo(line)
         return line
 
     def read(self, size: int | None = -1) -> str:
         end = len(self._text) if size is None or size < 0 else min(len(self._text), self._position + size)
         data = self._text[self._position : end]
         self._position = end
+        if self._echo is not None and data:
+            self._echo(data)
         return data
 
     @property

@@ -107,7 +107,15 @@ _FORMATTER = string.Formatter()
 @cache
 def catalog(language: str) -> Mapping[str, str]:
     """The sentences for ``language``, from ``catalog/<language>.toml`` (empty if there is none)."""
-    path = resources.files(__package__).joinpath("catalog", f"{language}.toml")
+    return load_catalog(__package__, language)
+
+
+def load_catalog(package: str, language: str) -> Mapping[str, str]:
+    """``<package>/catalog/<language>.toml`` as flat ``{"a.b.c": sentence}`` (empty if there is none).
+
+    Trace events have this package's catalog; other narrators (the demo) keep theirs beside their code.
+    """
+    path = resources.files(package).joinpath("catalog", f"{language}.toml")
     if not path.is_file():
         return {}
     with path.open("rb") as file:

@@ -47,8 +47,17 @@ def ladder(
     *,
     relative: bool = True,
     width: int = 44,
+    since: int = 0,
+    until: int | None = None,
+    lost: Iterable[int] = (),
 ) -> str:
-    """The ladder of the connection ``left`` <-> ``right`` from captured frames and trace events."""
+    """The ladder of the connection ``left`` <-> ``right`` from captured frames and trace events.
+
+    ``since``/``until`` draw only what happened in between (a teardown alone): at ``since``, a frame
+    that arrives at the left end belongs to what came before, and at ``until`` a frame leaving it to
+    what comes after; earlier frames still give each side's ISN, so relative numbers stay those of the
+    whole connection. ``lost``: times at which the wire lost a frame the left end sent (drawn ``-x``)."""
+    lost_times = frozenset(lost)
     # (time, rank, order, text). At one instant: a frame arriving at the left end (rank 0) comes
     # before the decision it causes (1), and a decision before the frame it makes the left end send (2).
     rows: list[tuple[int, int, int, str]] = []
@@ -71,7 +80,8 @@ def ladder(
             label += f" ack={ack}"
         if decoded.payload:
             label += f" len={len(decoded.payload)}"
-        arrow = _arrow(label, width, rightwards=source == left)
+        lost_here = source == left and record.timestamp_ns in lost_times
+        arrow = _arrow(label, width, rightwards=source == left, lost=lost_here)
         rows.append((record.timestamp_ns, 2 if source == left else 0, order, f"{'':13s}{arrow}"))
     for order, event in enumerate(events):
         if event.kind != "tcp.state":
@@ -82,14 +92,20 @@ def ladder(
             rows.append((event.time, 1, order, f"{new:<13s}|{'':{width}s}|"))
         elif local == right_label:
             rows.append((event.time, 1, order, f"{'':13s}|{'':{width}s}| {new}"))
+    end = (until, 2) if until is not None else None
+    shown = [row for row in sorted(rows) if (row[0], row[1]) >= (since, 1) and (end is None or (row[0], row[1]) < end)]
     header = f"{'':8s}{left_label:<{width // 2 + 6}s}{right_label:>{width // 2 + 6}s}"
-    return "\n".join([header, *(row[3] for row in sorted(rows))])
+    return "\n".join([header, *(row[3] for row in shown)])
 
 
-def _arrow(label: str, width: int, *, rightwards: bool) -> str:
-    """``|---- label ---->|`` (or leftwards), exactly ``width`` characters between the two bars."""
+def _arrow(label: str, width: int, *, rightwards: bool, lost: bool = False) -> str:
+    """``|---- label ---->|`` (or leftwards; ``|---- label --x    |`` when lost on the way), exactly
+    ``width`` characters between the two bars."""
     body = f" {label} "
     tail = "-" * max(width - len(body) - 5, 1)
+    if rightwards and lost:
+        tail = "-" * max(width - len(body) - 10, 1)
+        return f"|----{body}{tail}x     |"
     if rightwards:
         return f"|----{body}{tail}>|"
     return f"|<----{body}{tail}|"
