@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from itertools import accumulate
+from operator import itemgetter, sub
 from typing import Any, Final
 
 from wirelab.stack.tcp.config import TcpConfig
@@ -87,8 +88,8 @@ def _timestamps_of(options: tuple[TcpOption, ...]) -> Timestamps | None:
     return None
 
 
-def _range_start(block: list[int]) -> int:
-    return block[0]
+_range_start = itemgetter(0)
+_range_end = itemgetter(1)
 
 
 def unwrap(wire: int, reference: int) -> int:
@@ -795,7 +796,8 @@ class TcpConnection:
     def _sacked_running_totals(self) -> list[int]:
         sums = self._sacked_sums
         if sums is None:
-            sums = self._sacked_sums = [0, *accumulate(end - start for start, end in self._sacked)]
+            sacked = self._sacked
+            sums = self._sacked_sums = [0, *accumulate(map(sub, map(_range_end, sacked), map(_range_start, sacked)))]
         return sums
 
     def _next_hole(self) -> int | None:
