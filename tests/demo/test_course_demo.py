@@ -84,6 +84,18 @@ class TestSubnetAndArp:
         assert "192.168.2.0/24 dev if1" in text
 
 
+class TestDns:
+    def test_the_client_resolves_the_servers_name_over_udp_53_before_its_syn(self) -> None:
+        run = whole()
+        text = part(run, "dns")
+        assert "what is the A record of server.lab.?" in text
+        assert "answers 192.168.2.10 (authoritative)" in text
+        assert "IP 192.168.1.10." in text and "> 192.168.1.1.53: UDP" in text
+        answer = run.lab.net.trace.select(kind="dns.answer.received", node="client")[0]
+        assert answer.time <= run.lab.connections[0].opened  # the SYN waits for the answer
+        assert "$ python tcp_interactive_client.py server.lab 8080" in part(run, "handshake")
+
+
 class TestTcp:
     def test_the_handshake_in_the_course_terms(self) -> None:
         text = part(whole(), "handshake")

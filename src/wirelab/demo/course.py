@@ -10,6 +10,7 @@ and, on one virtual clock, the course's story in its order (each step is a *topi
 ``subnet``     the AND arithmetic: is the target on my LAN? and subnetting by borrowing host bits;
 ``arp``        the client pings pc2 (same LAN: ARP for the target, the switch floods the broadcast and
                learns) and the server (another LAN: ARP for the gateway, the router ARPs on its far side);
+``dns``        the client is told the server's name, server.lab: a DNS query over UDP 53 to r1, the answer;
 ``handshake``  the course's communication-loop server and interactive client, unchanged, connect and talk;
 ``teardown``   the client quits: the four-way teardown, every state with seq/ack, a ladder diagram;
 ``time-wait``  a second session whose last ACK the wire loses: the server's FIN comes again, TIME-WAIT
@@ -54,7 +55,7 @@ from wirelab.wire.udp import UdpHeader
 
 PROGRAMS: Final = Path(__file__).resolve().parent / "programs"
 
-TOPICS: Final = ("subnet", "arp", "handshake", "teardown", "time-wait", "udp", "keepalive", "storm", "ports")
+TOPICS: Final = ("subnet", "arp", "dns", "handshake", "teardown", "time-wait", "udp", "keepalive", "storm", "ports")
 
 SECOND: Final = 1_000_000_000  # virtual time is integer nanoseconds
 MILLISECOND: Final = SECOND // 1000
@@ -72,6 +73,7 @@ KEEPALIVE_AT: Final = 90 * SECOND
 CABLE_PULLED_AT: Final = KEEPALIVE_AT + SECOND
 KEEPALIVE_UNTIL: Final = KEEPALIVE_AT + 2 * HOUR + 15 * MINUTE
 
+SERVER_NAME: Final = "server.lab"  # the client knows the server by name: DNS turns it into an address
 SERVER_PORT: Final = 8080
 UDP_PORT: Final = 8081
 KEEPALIVE_PORT: Final = 9090
@@ -90,6 +92,7 @@ ARP_STORY: Final = (
 )
 TCP_STORY: Final = ("tcp.", "socket.", "link.lost", "link.drop.")
 UDP_STORY: Final = ("udp.", "socket.", "ip.route.")
+DNS_STORY: Final = ("dns.", "ip.route.", "ip.forward", "udp.")
 KEEPALIVE_STORY: Final = ("tcp.", "socket.", "demo.", "arp.failed", "icmp.error.sent")
 STORM_STORY: Final = ("switch.flooded", "switch.mac.")
 
@@ -102,6 +105,7 @@ NETWORK_PICTURE: Final = """\
 STAGES_OF: Final[dict[str, tuple[str, ...]]] = {
     "subnet": (),
     "arp": ("ping",),
+    "dns": ("ping", "tcp"),
     "handshake": ("ping", "tcp"),
     "teardown": ("ping", "tcp"),
     "time-wait": ("ping", "tcp"),
@@ -153,6 +157,9 @@ class CourseLab:
         net.link(r1, sw1, address="192.168.1.1/24", delay="10us")
         net.link(r1, sw2, address="192.168.2.1/24", delay="10us")
         self.server_link = net.link(server, sw2, delay="10us")
+        # r1 answers for the zone lab. (an A record per machine), and every host asks r1: /etc/resolv.conf.
+        net.dns_server("r1", "lab")
+        net.nameserver("r1")
         # The client's cable sees its every frame; the server's sees every connection of the story.
         self.lan1 = net.capture(self.client_link)
         self.lan2 = net.capture(self.server_link)
@@ -191,12 +198,12 @@ class CourseLab:
     def _stage_tcp(self) -> None:
         self._advance_to(TCP_AT)
         self._start("server", "server", "tcp_loop_server.py", ["0.0.0.0", str(SERVER_PORT)])
-        self._start("client", "client", "tcp_interactive_client.py", ["192.168.2.10", str(SERVER_PORT)],
+        self._start("client", "client", "tcp_interactive_client.py", [SERVER_NAME, str(SERVER_PORT)],
                     stdin=["hello", "how are you?", "q"], delay=MILLISECOND)  # fmt: skip
         self._advance_to(SECOND_SESSION_AT)
         # The server's connection loop takes the next client: a second session, whose last ACK is lost.
         self._lose_client_time_wait_ack = True
-        self._start("client-2", "client", "tcp_interactive_client.py", ["192.168.2.10", str(SERVER_PORT)],
+        self._start("client-2", "client", "tcp_interactive_client.py", [SERVER_NAME, str(SERVER_PORT)],
                     stdin=["bye", "q"])  # fmt: skip
         self._advance_to(UDP_AT)
 
@@ -414,6 +421,26 @@ def part_arp(lab: CourseLab, language: Language) -> list[str]:
     return lines
 
 
+def part_dns(lab: CourseLab, language: Language) -> list[str]:
+    first = _first_session(lab)
+    rows = _story(lab.events(TCP_AT, first.opened + 1, DNS_STORY), language)
+    frames = [record for record in lab.lan1.records if TCP_AT <= record.timestamp_ns <= first.opened]
+    rows += _frame_rows(lab, frames)
+    lines = [say(language, "dns.intro"), *_lines(_window(rows, (TCP_AT, 0), (first.opened, 2)))]
+    lines += ["", say(language, "dns.after", name=SERVER_NAME)]
+    return lines
+
+
+def _frame_rows(lab: CourseLab, records: Iterable[PcapRecord]) -> list[Row]:
+    """Frames on the client's cable, tcpdump-style: arriving ones before what they cause, sent ones after."""
+    mine = lab.node("client").interfaces[0].mac.packed
+    return [
+        (record.timestamp_ns, 2 if record.frame[6:12] == mine else 0, order,
+         f"  {clock(record.timestamp_ns)}  {'':<6} {summary(record.frame)}")
+        for order, record in enumerate(records)
+    ]  # fmt: skip
+
+
 def _first_session(lab: CourseLab) -> Connection:
     return next(c for c in lab.connections if c.opened < SECOND_SESSION_AT)
 
@@ -429,7 +456,7 @@ def part_handshake(lab: CourseLab, language: Language) -> list[str]:
     lines += _ladder(lab, connection, TCP_AT, end)
     lines += ["", say(language, "handshake.terminals")]
     lines += _transcript(lab.processes["server"], f"python tcp_loop_server.py 0.0.0.0 {SERVER_PORT}   # server")
-    client = f"python tcp_interactive_client.py 192.168.2.10 {SERVER_PORT}   # client"
+    client = f"python tcp_interactive_client.py {SERVER_NAME} {SERVER_PORT}   # client"
     lines += _transcript(lab.processes["client"], client)
     return lines
 
@@ -462,8 +489,7 @@ def part_udp(lab: CourseLab, language: Language) -> list[str]:
     end = UDP_AT + SECOND
     rows = _story(lab.events(UDP_AT, end, UDP_STORY), language)
     frames = [record for record in lab.lan1.records if UDP_AT <= record.timestamp_ns < end]
-    rows += [(record.timestamp_ns, 2, order, f"  {clock(record.timestamp_ns)}  {'':<7}{summary(record.frame)}")
-             for order, record in enumerate(frames)]  # fmt: skip
+    rows += _frame_rows(lab, frames)
     lines = [say(language, "udp.intro"), *_lines(rows)]
     lines += ["", say(language, "udp.terminals")]
     lines += _transcript(lab.processes["udp-server"], f"python udp_server.py 0.0.0.0 {UDP_PORT}   # server")
@@ -516,8 +542,12 @@ def _last_segment(lab: CourseLab, port: int, before: int) -> int:
 
 
 def _duration(ns: int, language: Language) -> str:
+    if ns < MINUTE:
+        return say(language, "duration.seconds", seconds=ns / SECOND)
     seconds = round(ns / SECOND)
-    return say(language, "duration", hours=seconds // 3600, minutes=seconds % 3600 // 60, seconds=seconds % 60)
+    if seconds < 3600:
+        return say(language, "duration.minutes", minutes=seconds // 60, seconds=seconds % 60)
+    return say(language, "duration.hours", hours=seconds // 3600, minutes=seconds % 3600 // 60, seconds=seconds % 60)
 
 
 def part_storm(lab: CourseLab | None, language: Language, storm: StormLab) -> list[str]:
@@ -605,6 +635,7 @@ def run_storm() -> StormLab:
 PARTS: Final[dict[str, Callable[..., list[str]]]] = {
     "subnet": part_subnet,
     "arp": part_arp,
+    "dns": part_dns,
     "handshake": part_handshake,
     "teardown": part_teardown,
     "time-wait": part_time_wait,
@@ -646,7 +677,8 @@ def run_demo(topics: Sequence[str] = TOPICS, language: Language = "en", pcap_dir
     if pcaps:
         out += ["", say(language, "demo.pcaps", files=", ".join(pcaps))]
     elapsed = time.perf_counter() - began
-    out += ["", say(language, "demo.clock", virtual=_duration(lab.net.sim.now, language), wall=elapsed)]
+    virtual = lab.net.sim.now + (storm.duration if storm is not None else 0)
+    out += ["", say(language, "demo.clock", virtual=_duration(virtual, language), wall=elapsed)]
     return DemoRun("\n".join(out), parts, lab, storm, pcaps)
 
 
