@@ -88,6 +88,13 @@ def _interface(text: str, option: str) -> IPv4Interface:
     return address
 
 
+def _address(text: str, option: str) -> IPv4Address:
+    try:
+        return IPv4Address(text)
+    except ValueError:
+        raise TapUsageError(f"{option} {text!r} is not an IPv4 address") from None
+
+
 def program_target(words: Sequence[str]) -> tuple[Path, list[str]]:
     """``python SCRIPT ARGS`` / ``python -m MODULE ARGS`` / ``SCRIPT ARGS`` -> (script path, argv after it)."""
     words = list(words)
@@ -126,12 +133,12 @@ def _status(message: str) -> None:
 def main(args: argparse.Namespace) -> int:
     address = _interface(args.ip, "--ip")
     kernel = _interface(args.kernel_ip, "--kernel-ip") if args.kernel_ip else None
+    gateway = _address(args.gateway, "--gateway") if args.gateway else None
+    target = _address(args.ping, "--ping") if args.ping else None
     try:
-        gateway = IPv4Address(args.gateway) if args.gateway else None
         mac = MacAddress(args.mac) if args.mac else None
-        target = IPv4Address(args.ping) if args.ping else None
     except ValueError as error:
-        raise TapUsageError(str(error)) from None
+        raise TapUsageError(f"--mac: {error}") from None
     if not 68 <= args.mtu <= 65521:
         raise TapUsageError(f"--mtu {args.mtu} is not in 68..65521")
     if args.port is not None and len(args.serve) != 1:
