@@ -62,8 +62,12 @@ class Namespace:
     def command(self, *argv: str) -> list[str]:
         return ["ip", "netns", "exec", self.name, *argv]
 
-    def run(self, *argv: str, timeout: float = 30, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(self.command(*argv), capture_output=True, text=True, timeout=timeout, check=False)
+    def run(
+        self, *argv: str, timeout: float = 30, check: bool = True, input: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            self.command(*argv), capture_output=True, text=True, timeout=timeout, check=False, input=input
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"{' '.join(argv)} -> {result.returncode}\n{result.stdout}\n{result.stderr}")
         return result

@@ -125,15 +125,75 @@ def _peer(name: str) -> Path:
     return Path(__file__).resolve().parent / "peers" / name
 
 
-def _assert_same_bytes(direction: str, wirelab: list[str], linux: list[str]) -> None:
+def _assert_same_bytes(direction: str, wirelab: list[str], linux: list[str], expected: int = TEN_MB) -> None:
     """The sender's and the receiver's count and SHA-256 agree; the sender saw the receiver's FIN."""
     sender, receiver = (linux, wirelab) if direction == "to wirelab" else (wirelab, linux)
     sent = next(line for line in sender if line.startswith("sent "))
     received = next(line for line in receiver if line.startswith("received "))
     count, digest = sent.split()[1], sent.split()[3]
     assert received == f"received {count} sha256 {digest}"
-    assert int(count) == TEN_MB
+    assert int(count) == expected
     assert sent.endswith("eof True")  # graceful close: each side read the other's FIN
+
+
+_KERNEL_TCP_OPTIONS = ("net.ipv4.tcp_sack", "net.ipv4.tcp_timestamps", "net.ipv4.tcp_window_scaling")
+_ONE_PERCENT_DROP = """
+table netdev wltest_drop {
+  chain in { type filter hook ingress device "wl0" priority 0; policy accept; numgen random mod 100 < 1 counter drop; }
+  chain out { type filter hook egress device "wl0" priority 0; policy accept; numgen random mod 100 < 1 counter drop; }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("options", "mtu", "drop"),
+    [("0", 1500, False), ("1", 576, False), ("0", 576, True), ("1", 1500, True)],
+    ids=["options-off-mtu-1500", "options-on-mtu-576", "options-off-mtu-576-drop-1pct", "options-on-drop-1pct"],
+)
+def test_tcp_byte_exact_both_ways_whatever_the_kernel_offers(
+    options: str, mtu: int, drop: bool, tmp_path: Path
+) -> None:
+    """SACK, timestamps and window scaling all off or all on in the kernel (sysctls in the namespace), MTU 576
+    or 1500 on both sides, and 1% of the frames each way dropped by nftables on the TAP."""
+    if drop:
+        require("nft", "tshark")
+    else:
+        require("tshark")
+    count = 4 * 1024 * 1024
+    with namespace() as ns:
+        for key in _KERNEL_TCP_OPTIONS:
+            ns.sysctl(key, options)
+        ns.run("ip", "tuntap", "add", "dev", "wl0", "mode", "tap")
+        if drop:
+            ns.run("nft", "-f", "-", input=_ONE_PERCENT_DROP)
+        capture = tmp_path / "sink.pcap"
+        sink = ns.wirelab("--mtu", str(mtu), "--pcap", str(capture), program=[str(_peer("tcp_sink.py")), str(PORT)])
+        sink.ready().wait_for("listening", stream="stdout")
+        sender = ns.python("tcp_source.py", WIRELAB_IP, str(PORT), str(count), "7")
+        assert sender.returncode == 0, sender.stderr
+        assert sink.finish() == 0, sink.text()
+        _assert_same_bytes("to wirelab", sink.stdout, sender.stdout.splitlines(), count)
+        giver = ns.wirelab("--mtu", str(mtu), program=[str(_peer("tcp_give.py")), str(PORT), str(count), "8"])
+        giver.ready().wait_for("listening", stream="stdout")
+        taker = ns.python("tcp_take.py", WIRELAB_IP, str(PORT))
+        assert taker.returncode == 0, taker.stderr
+        assert giver.finish() == 0, giver.text()
+        _assert_same_bytes("from wirelab", giver.stdout, taker.stdout.splitlines(), count)
+        if drop:
+            dropped = ns.run("nft", "list", "table", "netdev", "wltest_drop").stdout
+            assert len(re.findall(r"counter packets [1-9]", dropped)) == 2, dropped  # both ways lost frames
+    # The handshake as wirelab captured it: the kernel offers what its sysctls say, wirelab answers in kind.
+    syn, syn_ack = _tshark(
+        capture, "-Y", "tcp.flags.syn == 1", "-T", "fields", "-E", "separator=,",
+        "-e", "tcp.flags.ack", "-e", "tcp.options.mss_val", "-e", "tcp.options.sack_perm",
+        "-e", "tcp.options.timestamp.tsval", "-e", "tcp.options.wscale.shift",
+    ).splitlines()[:2]  # fmt: skip
+    mss = str(mtu - 40)
+    offered = options == "1"
+    for line, ack in ((syn, "0"), (syn_ack, "1")):
+        flag, seen_mss, sack, tsval, wscale = line.split(",")
+        assert (flag, seen_mss) == (ack, mss), line
+        assert bool(sack) is offered and bool(tsval) is offered and bool(wscale) is offered, line
 
 
 def test_connecting_to_a_closed_port_is_refused_by_a_reset() -> None:

@@ -32,6 +32,8 @@ from wirelab.sim.engine import Simulator
 from wirelab.sim.link import Port
 from wirelab.sim.node import SimNode
 from wirelab.stack.node import IpNode
+from wirelab.stack.tcp.config import MILLISECOND, TcpConfig
+from wirelab.stack.tcp.endpoint import TcpEndpoint
 from wirelab.tap.device import TapDevice
 from wirelab.trace import Counters, Trace
 from wirelab.wire.mac import MacAddress
@@ -40,6 +42,10 @@ from wirelab.wire.pcap import PcapWriter
 SECOND: Final = 1_000_000_000
 READ_BATCH: Final = 64  # frames taken from one descriptor before the timers get a turn
 MAX_SLEEP: Final = 1.0  # seconds: the loop looks at its stop conditions at least this often
+# TCP on a real segment with Linux as the peer: Linux's 200 ms floor on the retransmission timeout
+# (TCP_RTO_MIN) rather than RFC 6298's conservative 1 s, which would stall every recovery that times
+# out five times longer than the kernel at the other end does.
+REAL_NETWORK_TCP: Final = TcpConfig(rto_min=200 * MILLISECOND)
 
 
 class RealTimeEngine(Simulator):
@@ -168,6 +174,7 @@ class TapHost(SimNode):
         mtu: int = 1500,
         name: str = "wirelab",
         trace: Trace | None = None,
+        tcp_config: TcpConfig = REAL_NETWORK_TCP,
     ) -> None:
         trace = trace if trace is not None else Trace(enabled=False)
         counters = Counters()
@@ -179,6 +186,7 @@ class TapHost(SimNode):
         interface = stack.add_interface(hardware, address, mtu=mtu, name=device.name)
         if gateway is not None:
             stack.set_gateway(gateway)
+        self.tcp = TcpEndpoint(stack, config=tcp_config, rng=engine.random(f"{name} tcp"))  # what tcp_of() finds
         self.port = TapPort(self, interface.index, device)
         self.ports.append(self.port)
         self._pcap: Callable[[bytes], None] | None = None
