@@ -11,7 +11,7 @@ from wirelab.wire.ethernet import EthernetHeader, EtherType, untagged_frame
 from wirelab.wire.ipaddr import address_value
 from wirelab.wire.ipv4 import IpProtocol, Ipv4Header
 from wirelab.wire.mac import MacAddress
-from wirelab.wire.tcp import NOP, TcpHeader, Timestamps
+from wirelab.wire.tcp import NOP, MaxSegmentSize, Sack, TcpHeader, Timestamps, emit_options
 from wirelab.wire.tcp_frame import TcpFrameTemplate
 
 SRC = IPv4Address("10.0.0.1")
@@ -55,7 +55,7 @@ def test_a_timestamped_data_segment_is_byte_for_byte_the_layered_one() -> None:
 
 def test_a_pure_ack_without_options_is_padded_to_sixty_octets() -> None:
     header = TcpHeader(80, 33000, 1, 2, 0x10, 65535)
-    frame = template(80, 33000).emit_plain(0, 1, 2, 0x10, 65535, b"")
+    frame = template(80, 33000).emit(0, 1, 2, 0x10, 65535, b"", b"")
     assert len(frame) == 60
     assert frame == layered(header, b"", 0)
 
@@ -77,7 +77,11 @@ def test_random_fields_give_the_layered_bytes(seed: int) -> None:
         assert got == expected
         plain = TcpHeader(*ports, seq, ack, flags, window)
         expected = layered(plain, payload, identification, ttl=ttl, dscp=dscp, df=df)
-        assert flow.emit_plain(identification, seq, ack, flags, window, payload) == expected
+        assert flow.emit(identification, seq, ack, flags, window, b"", payload) == expected
+        options = (NOP, NOP, Timestamps(tsval, tsecr), NOP, NOP, Sack(((seq, ack), (ack, seq))), MaxSegmentSize(536))
+        header = TcpHeader(*ports, seq, ack, flags, window, 0, options)
+        expected = layered(header, payload, identification, ttl=ttl, dscp=dscp, df=df)
+        assert flow.emit(identification, seq, ack, flags, window, emit_options(options), payload) == expected
 
 
 def test_impossible_settings_are_refused() -> None:
@@ -85,3 +89,7 @@ def test_impossible_settings_are_refused() -> None:
         TcpFrameTemplate(b"\x00" * 5, SRC_MAC.packed, 1, 2, 3, 4, ttl=64)
     with pytest.raises(ValueError, match="out of range"):
         template(1, 2, ttl=256)
+    with pytest.raises(ValueError, match="at most 40"):
+        template(1, 2).emit(0, 0, 0, 0, 0, bytes(44), b"")
+    with pytest.raises(ValueError, match="multiple of 4"):
+        template(1, 2).emit(0, 0, 0, 0, 0, b"\x01", b"")

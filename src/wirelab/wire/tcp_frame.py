@@ -10,9 +10,10 @@ exactly those of the layered path::
                    Ipv4Header(src, dst, TCP, ttl, identification, dont_fragment, dscp=dscp).emit(
                        TcpHeader(src_port, dst_port, seq, ack, flags, window, 0, options).emit(payload, src, dst)))
 
-for the shapes an established flow uses: an untagged frame, an IPv4 header without options, and TCP
-options either absent or Linux's NOP, NOP, timestamps (RFC 7323 Appendix A). Anything else takes the
-layered path. The layout, under the diagrams of :mod:`ethernet`, :mod:`ipv4` and :mod:`tcp`::
+for the shapes an established flow uses: an untagged frame and an IPv4 header without options. TCP
+options come encoded (:meth:`TcpFrameTemplate.emit`), or, for Linux's NOP, NOP, timestamps on every
+segment (RFC 7323 Appendix A), as the two values (:meth:`TcpFrameTemplate.emit_timestamped`). The
+layout, under the diagrams of :mod:`ethernet`, :mod:`ipv4` and :mod:`tcp`::
 
     octets  0-13   Ethernet: destination MAC, source MAC, EtherType 0x0800
            14-33   IPv4: 0x45, DSCP/ECN, total length, identification, flags/fragment offset (0),
@@ -38,13 +39,13 @@ IPV4_VERSION_IHL: Final = 0x45  # version 4, a 20-octet header
 TCP_PROTOCOL: Final = 6
 PLAIN_TCP_HEADER_LEN: Final = 20
 TIMESTAMPED_TCP_HEADER_LEN: Final = 32  # 20 + NOP, NOP, timestamps (12)
+MAX_TCP_HEADER_LEN: Final = 60
 NOP_NOP_TIMESTAMPS_KIND_LENGTH: Final = 0x0101080A
 FLAG_DONT_FRAGMENT: Final = 0x4000
 
 # Ethernet (6s 6s H), IPv4 (B B H H H B B H I I), TCP (H H I I B B H H H) and, timestamped, the options (I I I).
 _PLAIN: Final = struct.Struct("!6s6sHBBHHHBBHIIHHIIBBHHH")
 _TIMESTAMPED: Final = struct.Struct("!6s6sHBBHHHBBHIIHHIIBBHHHIII")
-_PLAIN_OFFSET_WORD: Final = (PLAIN_TCP_HEADER_LEN << 2) << 8  # data offset 5, in the word it shares with the flags
 _TIMESTAMPED_OFFSET_WORD: Final = (TIMESTAMPED_TCP_HEADER_LEN << 2) << 8
 
 
@@ -145,10 +146,19 @@ class TcpFrameTemplate:
             + payload
         )
 
-    def emit_plain(self, identification: int, seq: int, ack: int, flags: int, window: int, payload: bytes) -> bytes:
-        """A frame whose TCP header has no options (padded to 60 octets when short, as a NIC does)."""
-        length = PLAIN_TCP_HEADER_LEN + len(payload)
-        total = self._tcp_sum + length + seq + ack + (_PLAIN_OFFSET_WORD | flags) + window
+    def emit(
+        self, identification: int, seq: int, ack: int, flags: int, window: int, options: bytes, payload: bytes
+    ) -> bytes:
+        """A frame whose TCP options are ``options``, already encoded and padded (:func:`tcp.emit_options`);
+        padded to 60 octets when short, as a NIC does."""
+        header_len = PLAIN_TCP_HEADER_LEN + len(options)
+        if len(options) & 3 or header_len > MAX_TCP_HEADER_LEN:
+            raise ValueError(f"TCP options of {len(options)} octets: a multiple of 4, at most 40")
+        length = header_len + len(payload)
+        offset = header_len << 2  # the data offset in 32-bit words, in the high nibble of its octet
+        total = self._tcp_sum + length + seq + ack + (offset << 8 | flags) + window
+        if options:
+            total += int.from_bytes(options, "big")  # an even number of octets: congruent to its words' sum
         checksum = 0xFFFF - (word_sum(payload, total) % 0xFFFF or 0xFFFF)
         ip_total = length + 20
         ip_checksum = 0xFFFF - ((self._ip_sum + ip_total + identification) % 0xFFFF or 0xFFFF)
@@ -171,12 +181,13 @@ class TcpFrameTemplate:
                 self.dst_port,
                 seq,
                 ack,
-                PLAIN_TCP_HEADER_LEN << 2,
+                offset,
                 flags,
                 window,
                 checksum,
                 0,
             )
+            + options
             + payload
         )
         if len(frame) < MIN_FRAME_LEN:

@@ -78,6 +78,14 @@ class TcpEvent:
     error: str | None = None
 
 
+# The events without an error, made once: immutable values, and a bulk transfer raises one per segment.
+_CONNECTED: Final = TcpEvent(TcpEventKind.CONNECTED)
+_DATA: Final = TcpEvent(TcpEventKind.DATA)
+_EOF: Final = TcpEvent(TcpEventKind.EOF)
+_SENT: Final = TcpEvent(TcpEventKind.SENT)
+_new = tuple.__new__  # NamedTuple values built without their Python-level __new__ (every segment has two)
+
+
 def _timestamps_of(options: tuple[TcpOption, ...]) -> Timestamps | None:
     """The timestamps option, found at once in the usual NOP, NOP, TS layout."""
     if len(options) == 3 and type(options[2]) is Timestamps:
@@ -514,7 +522,7 @@ class TcpConnection:
                 seq=segment.seq,
                 ack_value=segment.ack,
             )
-            self.events.append(TcpEvent(TcpEventKind.CONNECTED))
+            self.events.append(_CONNECTED)
             self._ack_now = True
         else:
             # Simultaneous open (RFC 9293 §3.5, figure 8): answer SYN-ACK with our same ISS.
@@ -612,7 +620,7 @@ class TcpConnection:
                     Phrase("tcp-cause.handshake-complete"),
                     ack_value=segment.ack,
                 )
-                self.events.append(TcpEvent(TcpEventKind.CONNECTED))
+                self.events.append(_CONNECTED)
                 self.snd_wl1 = seq
                 self.snd_wl2 = ack
                 self.snd_wnd = segment.window << self.snd_wscale
@@ -703,7 +711,7 @@ class TcpConnection:
         if drop > 0:
             del self._send[:drop]
             self._send_start += drop
-            self.events.append(TcpEvent(TcpEventKind.SENT))
+            self.events.append(_SENT)
         self.snd_una = ack
         self.snd_nxt = max(self.snd_nxt, ack)
         if self._sacked:
@@ -862,7 +870,7 @@ class TcpConnection:
             self._recv += payload
             self.rcv_nxt += len(payload)
             filled = self._drain_out_of_order()
-            self.events.append(TcpEvent(TcpEventKind.DATA))
+            self.events.append(_DATA)
             self._unacked_octets += len(payload)
             if filled or self._unacked_octets >= 2 * (
                 self.config.mss - (TIMESTAMP_OPTION_LEN if self.timestamps else 0)
@@ -893,7 +901,7 @@ class TcpConnection:
         self.fin_received = True
         self.rcv_nxt += 1
         self._ack_now = True
-        self.events.append(TcpEvent(TcpEventKind.EOF))
+        self.events.append(_EOF)
         state = self.state
         if state in (TcpState.SYN_RECEIVED, TcpState.ESTABLISHED):
             self._set_state(TcpState.CLOSE_WAIT, now, Phrase("tcp-cause.fin-received"))
@@ -951,7 +959,8 @@ class TcpConnection:
     def _make_segment(self, seq: int, flags: int, payload: bytes, now: int) -> tuple[TcpHeader, bytes]:
         options: tuple[TcpOption, ...] = ()
         if self.timestamps:
-            options = (NOP, NOP, Timestamps(self._tsval(now), self.ts_recent))
+            tsval = (now // 1_000_000 + self.ts_offset) & MASK  # _tsval(now), inlined
+            options = (NOP, NOP, _new(Timestamps, (tsval, self.ts_recent, 8)))
         if self.sack and self._out_of_order:
             options = (*options, NOP, NOP, Sack(self._sack_blocks(3 if self.timestamps else 4)))
         window = self._receive_window()
@@ -965,7 +974,9 @@ class TcpConnection:
         self._ack_now = False
         self._unacked_octets = 0
         self._delack_at = None
-        header = TcpHeader(self.local[1], self.remote[1], seq & MASK, self.rcv_nxt & MASK, flags, field, 0, options)
+        header = _new(
+            TcpHeader, (self.local[1], self.remote[1], seq & MASK, self.rcv_nxt & MASK, flags, field, 0, options, 0)
+        )
         return header, payload
 
     def _sack_blocks(self, limit: int) -> tuple[tuple[int, int], ...]:

@@ -3,11 +3,11 @@
 The layered path — :meth:`TcpHeader.emit`, then :meth:`IpNode.send_ip` (routing, identification, the
 IPv4 header), then ARP and the Ethernet header — is general and slow. For the segments of an
 established flow the outcome is known in advance: the same route, the same next hop's MAC, the same
-header shapes. :class:`TcpOutput` remembers them in a :class:`~wirelab.wire.tcp_frame.TcpFrameTemplate`
+header layout. :class:`TcpOutput` remembers them in a :class:`~wirelab.wire.tcp_frame.TcpFrameTemplate`
 and, for each segment, checks that they still hold (the route, the ARP entry, the MTU, the TTL, the
 header's shape) before packing the frame at once. Whenever one does not hold — no route, a local or
-broadcast destination, an ARP entry that is not usable as it is, a segment to fragment, unusual
-options, tracing on — the segment takes the layered path, so every frame, counter and side effect is
+broadcast destination, an ARP entry that is not usable as it is, a segment to fragment, options
+that cannot be encoded, tracing on — the segment takes the layered path, so every frame, counter and side effect is
 the one the layered path would have produced (the golden captures in the tests hold both to it).
 """
 
@@ -21,7 +21,7 @@ from wirelab.stack.routing import Route
 from wirelab.wire.ipaddr import address_value
 from wirelab.wire.ipv4 import IpProtocol
 from wirelab.wire.mac import MacAddress
-from wirelab.wire.tcp import NOP, TcpHeader, Timestamps
+from wirelab.wire.tcp import NOP, TcpHeader, Timestamps, emit_options
 from wirelab.wire.tcp_frame import TcpFrameTemplate
 
 if TYPE_CHECKING:
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from wirelab.stack.tcp.connection import TcpConnection
 
 _IPV4_HEADER_LEN = 20
+_TCP_HEADER_LEN = 20
+_TIMESTAMPS_LEN = 12  # NOP, NOP, timestamps
+_MAX_OPTIONS_LEN = 40
 _INCOMPLETE = ArpState.INCOMPLETE
 _STALE = ArpState.STALE
 
@@ -85,18 +88,21 @@ class TcpOutput:
         if entry.state is _STALE and entry.tries == 0:
             return False
         options = header.options
-        if options:
-            if (
-                len(options) != 3
-                or options[0] is not NOP
-                or options[1] is not NOP
-                or type(options[2]) is not Timestamps
-            ):
-                return False
-            header_len = 32
+        timestamps = None
+        if not options:
+            encoded = b""
+        elif len(options) == 3 and options[0] is NOP and options[1] is NOP and type(options[2]) is Timestamps:
+            timestamps = options[2]
+            encoded = b""
         else:
-            header_len = 20
-        if header.urgent or header.reserved or _IPV4_HEADER_LEN + header_len + len(payload) > interface.mtu:
+            try:
+                encoded = emit_options(options)
+            except (ValueError, TypeError):
+                return False  # the layered path raises it
+            if len(encoded) > _MAX_OPTIONS_LEN:
+                return False
+        size = _IPV4_HEADER_LEN + _TCP_HEADER_LEN + (_TIMESTAMPS_LEN if timestamps is not None else len(encoded))
+        if header.urgent or header.reserved or size + len(payload) > interface.mtu:
             return False
         template = self._template
         if (
@@ -109,20 +115,19 @@ class TcpOutput:
         elif template.src_port != header.src_port or template.dst_port != header.dst_port:
             return False
         identification = node.next_identification()
-        if options:
-            timestamps = options[2]
+        if timestamps is not None:
             frame = template.emit_timestamped(
                 identification,
                 header.seq,
                 header.ack,
                 header.flags,
                 header.window,
-                timestamps.tsval,  # type: ignore[union-attr]
-                timestamps.tsecr,  # type: ignore[union-attr]
+                timestamps.tsval,
+                timestamps.tsecr,
                 payload,
             )
         else:
-            frame = template.emit_plain(identification, header.seq, header.ack, header.flags, header.window, payload)
+            frame = template.emit(identification, header.seq, header.ack, header.flags, header.window, encoded, payload)
         node.counters["ip.tx"] += 1
         node._outbox.append((interface.index, frame))
         return True
