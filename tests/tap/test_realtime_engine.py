@@ -84,7 +84,7 @@ def test_processes_run_on_the_engine_and_read_the_real_time(engine: RealTimeEngi
         import time as process_time  # noqa: PLC0415 - inside the process: its own time module
 
         process_time.sleep(0.001)
-        print(f"{process_time.time():.3f}")
+        print(repr(process_time.time()))
 
     process = scheduler.start(host, program)
     assert engine.run_until(lambda: process.exited, timeout=5)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from netns import KERNEL_IP, WIRELAB_IP, Running, namespace, require
+from netns import KERNEL_IP, WIRELAB_IP, Namespace, Running, namespace, require
 
 TEN_MB = 10 * 1024 * 1024
 
@@ -194,6 +196,64 @@ def test_tcp_byte_exact_both_ways_whatever_the_kernel_offers(
         flag, seen_mss, sack, tsval, wscale = line.split(",")
         assert (flag, seen_mss) == (ack, mss), line
         assert bool(sack) is offered and bool(tsval) is offered and bool(wscale) is offered, line
+
+
+_HOLD_BACK = """
+table netdev wltest_hold {
+  chain in {
+    type filter hook ingress device "wl0" priority 0; policy accept;
+    tcp flags & (syn | ack) == syn | ack drop;
+  }
+}
+"""  # wirelab's SYN-ACKs never reach the kernel (frames from wirelab enter the kernel at wl0's ingress)
+_DROP_PURE_ACKS = """
+table netdev wltest_hold {
+  chain in { type filter hook ingress device "wl0" priority 0; policy accept; tcp flags == ack drop; }
+}
+"""  # wirelab's handshake ACK never reaches the kernel (its FIN, flagged FIN|ACK, does)
+
+
+def test_ss_shows_the_states_expected_during_the_handshake_and_time_wait() -> None:
+    require("ss", "nft")
+    with namespace() as ns:
+        ns.run("ip", "tuntap", "add", "dev", "wl0", "mode", "tap")
+        # Linux connects to wirelab, whose SYN-ACKs are dropped: Linux stays in SYN-SENT, wirelab in SYN-RECV.
+        ns.run("nft", "-f", "-", input=_HOLD_BACK)
+        wirelab = ns.wirelab("--serve", "discard", "--stats").ready()
+        client = ns.start_python("tcp_hold.py", WIRELAB_IP, "9", "0")
+        _wait_for_ss(ns, "syn-sent", f"{WIRELAB_IP}:9")
+        wirelab.process.send_signal(signal.SIGUSR1)  # wirelab prints its own table (as ss -tan) on SIGUSR1
+        table = wirelab.wait_for("wirelab tap: ss SYN-RECV")
+        assert re.search(rf" {WIRELAB_IP}:9 +{KERNEL_IP}:\d+$", table), table
+        # Let the SYN-ACKs through: the kernel's next SYN gets one, the connection opens; the kernel closes
+        # first, so the kernel ends in TIME-WAIT and wirelab in CLOSED.
+        ns.run("nft", "delete", "table", "netdev", "wltest_hold")
+        assert client.finish() == 0 and client.stdout == ["connected", "closed"], client.text()
+        _wait_for_ss(ns, "time-wait", f"{WIRELAB_IP}:9")
+        assert wirelab.stop() == 0
+        # Now wirelab connects to a Linux listener and its handshake ACK is dropped: Linux in SYN-RECV.
+        ns.run("nft", "-f", "-", input=_DROP_PURE_ACKS)
+        server = ns.start_python("tcp_sink.py", str(PORT))
+        server.wait_for("listening", stream="stdout")
+        holder = ns.wirelab("--stats", program=[str(_peer("tcp_hold.py")), KERNEL_IP, str(PORT), "1"])
+        holder.wait_for("connected", stream="stdout")
+        _wait_for_ss(ns, "syn-recv", f"{KERNEL_IP}:{PORT}")
+        # wirelab closes first: its FIN|ACK completes the handshake and the close; wirelab ends in TIME-WAIT.
+        assert holder.finish() == 0, holder.text()
+        assert server.finish() == 0 and server.stdout[-1].startswith("received 0 "), server.text()
+        assert any(line.startswith("wirelab tap: ss TIME-WAIT") for line in holder.stderr), holder.text()
+
+
+def _wait_for_ss(ns: Namespace, state: str, peer: str, timeout: float = 10) -> str:
+    """``ss -tan state STATE`` in the namespace until a line names ``peer`` (fails after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    listing = ""
+    while time.monotonic() < deadline:
+        listing = ns.run("ss", "-tanH", "state", state).stdout
+        if peer in listing:
+            return listing
+        time.sleep(0.05)
+    raise AssertionError(f"ss shows no {state} with {peer}:\n{ns.run('ss', '-tan').stdout}")
 
 
 def test_connecting_to_a_closed_port_is_refused_by_a_reset() -> None:

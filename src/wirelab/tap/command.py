@@ -9,7 +9,8 @@ runs unchanged as a wirelab process: its ``socket`` is wirelab's, on the TAP. It
 error are printed as it writes whole lines; its standard input is empty. ``wirelab tap`` ends with the
 program's exit status, once its TCP connections have finished closing; with only ``--serve``, it
 runs until interrupted (SIGINT/SIGTERM) or ``--duration`` seconds. Status lines go to stderr, and
-``ready`` is printed there once the services have started.
+``ready`` is printed there once the services have started. SIGUSR1 prints the ARP table, the TCP
+table (as ``ss -tan``) and the counters there; ``--stats`` prints them at the end.
 """
 
 from __future__ import annotations
@@ -147,7 +148,13 @@ def main(args: argparse.Namespace) -> int:
 
     device = TapDevice.open(args.dev)
     engine = RealTimeEngine()
-    restore = stop_on_signals(engine)
+    host: TapHost | None = None
+
+    def report() -> None:
+        if host is not None:
+            _print_stats(host)
+
+    restore = stop_on_signals(engine, report)
     close_pcap: Callable[[], None] | None = None
     try:
         device.set_mtu(args.mtu)
@@ -237,8 +244,13 @@ def _linger(engine: RealTimeEngine, host: TapHost) -> None:
 
 
 def _print_stats(host: TapHost) -> None:
+    """The ARP table, the TCP table (as ``ss -tan``) and the counters, on stderr: at the end with
+    ``--stats``, and whenever the process gets SIGUSR1."""
     for line in host.stack.arp_table().splitlines():
         _status(f"arp {line}")
+    if host.tcp is not None:
+        for line in host.tcp.socket_table().splitlines():
+            _status(f"ss {line}")
     for name, value in sorted(host.counters.items()):
         _status(f"counter {name} {value}")
 

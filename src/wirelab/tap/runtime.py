@@ -21,6 +21,7 @@ import select
 import signal
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Interface
 from types import FrameType
@@ -66,6 +67,7 @@ class RealTimeEngine(Simulator):
         self._poller.register(self._wake_read, select.EPOLLIN)
         self.stop_requested = False
         self.iterations = 0
+        self._soon: deque[Callable[[], None]] = deque()  # from signal handlers or threads: run in the loop
 
     def clock(self) -> int:
         """The wall clock, on the engine's scale."""
@@ -85,6 +87,12 @@ class RealTimeEngine(Simulator):
         """Make :meth:`run_until` return soon; safe from a signal handler."""
         self.stop_requested = True
         with contextlib.suppress(BlockingIOError):  # already full: a wake-up is pending anyway
+            os.write(self._wake_write, b"\0")
+
+    def call_soon_threadsafe(self, callback: Callable[[], None]) -> None:
+        """Run ``callback()`` in the loop, between events; safe from a signal handler or another thread."""
+        self._soon.append(callback)
+        with contextlib.suppress(BlockingIOError):
             os.write(self._wake_write, b"\0")
 
     def close(self) -> None:
@@ -125,6 +133,8 @@ class RealTimeEngine(Simulator):
                 if fd == self._wake_read:
                     with contextlib.suppress(BlockingIOError):
                         os.read(self._wake_read, 64)
+                    while self._soon:
+                        self._soon.popleft()()
                     continue
                 callback = readers.get(fd)
                 if callback is not None:
@@ -265,8 +275,9 @@ def real_time_scheduler(engine: RealTimeEngine, *, live: bool = True) -> Schedul
     return scheduler
 
 
-def stop_on_signals(engine: RealTimeEngine) -> Callable[[], None]:
-    """SIGINT and SIGTERM ask the engine to stop (gracefully); returns the function that restores them."""
+def stop_on_signals(engine: RealTimeEngine, on_usr1: Callable[[], None] | None = None) -> Callable[[], None]:
+    """SIGINT and SIGTERM ask the engine to stop (gracefully); SIGUSR1 runs ``on_usr1`` in the loop.
+    Returns the function that restores the previous handlers."""
     previous: dict[int, object] = {}
 
     def handler(_signum: int, _frame: FrameType | None) -> None:
@@ -274,6 +285,9 @@ def stop_on_signals(engine: RealTimeEngine) -> Callable[[], None]:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         previous[signum] = signal.signal(signum, handler)
+    if on_usr1 is not None:
+        report = on_usr1
+        previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, lambda *_: engine.call_soon_threadsafe(report))
 
     def restore() -> None:
         for signum, old in previous.items():
