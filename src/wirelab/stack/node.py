@@ -465,8 +465,7 @@ class IpNode:
     def _tcp_input(self, header: Ipv4Header, payload: bytes, now: int) -> None:
         tcp, data = TcpHeader.parse(payload, header.src, header.dst)
         if self.handlers.tcp is not None and self.handlers.tcp(header, tcp, data, now):
-            self.timers_changed = True
-            return
+            return  # the handler flags timers_changed when its connections' deadlines may have moved
         # No connection: RFC 9293 §3.10.7.1 (CLOSED) — answer anything but a RST with a RST.
         self.counters["tcp.rx.no-connection"] += 1
         if tcp.flags & TcpFlags.RST:

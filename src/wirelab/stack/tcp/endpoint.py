@@ -265,7 +265,9 @@ class TcpEndpoint:
 
     def _after(self, key: FourTuple, connection: TcpConnection, now: int) -> None:
         """Route the connection's output and events; retire it when CLOSED."""
-        self.node.timers_changed = True  # anything a connection did may have moved its deadlines
+        # Anything a connection did may have moved its deadlines. (The one place this is said for segments
+        # that arrive: the node does not repeat it after a handler that, say, flushed from a callback.)
+        self.node.timers_changed = True
         listener: Listener | None = connection.listener
         if listener is not None and key in listener.syn_queue and connection.state.synchronized:
             del listener.syn_queue[key]
