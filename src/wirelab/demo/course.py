@@ -39,6 +39,7 @@ from typing import Final
 from wirelab.addressing import ports, subnet
 from wirelab.addressing.subnet import Language
 from wirelab.demo.narration import say
+from wirelab.demo.storm import StormRun, run_storm
 from wirelab.process.lab import start
 from wirelab.process.scheduler import Process
 from wirelab.sim.link import Channel
@@ -94,7 +95,6 @@ TCP_STORY: Final = ("tcp.", "socket.", "link.lost", "link.drop.")
 UDP_STORY: Final = ("udp.", "socket.", "ip.route.")
 DNS_STORY: Final = ("dns.", "ip.route.", "ip.forward", "udp.")
 KEEPALIVE_STORY: Final = ("tcp.", "socket.", "demo.", "arp.failed", "icmp.error.sent")
-STORM_STORY: Final = ("switch.flooded", "switch.mac.")
 
 NETWORK_PICTURE: Final = """\
     client 192.168.1.10 ─┐                                    ┌─ server 192.168.2.10
@@ -550,7 +550,7 @@ def _duration(ns: int, language: Language) -> str:
     return say(language, "duration.hours", hours=seconds // 3600, minutes=seconds % 3600 // 60, seconds=seconds % 60)
 
 
-def part_storm(lab: CourseLab | None, language: Language, storm: StormLab) -> list[str]:
+def part_storm(lab: CourseLab | None, language: Language, storm: StormRun) -> list[str]:
     lines = [say(language, "storm.intro")]
     lines += ["", say(language, "storm.tree", floods=storm.tree_floods)]
     lines += ["", say(language, "storm.loop")]
@@ -583,54 +583,6 @@ def part_ports(lab: CourseLab | None, language: Language) -> list[str]:
     ]
 
 
-# -- the storm: a network of its own -----------------------------------------------------------------
-@dataclass(slots=True)
-class StormLab:
-    tree_floods: int = 0
-    floods: int = 0
-    moved: int = 0
-    requests: int = 0
-    dropped: int = 0
-    duration: int = 0
-    first_events: list[TraceEvent] = field(default_factory=list)
-    network: Network | None = None
-
-
-STORM_BUDGET: Final = 20_000  # simulator events: enough to watch it grow, and the run still ends
-
-
-def _switch_triangle(loop: bool) -> Network:
-    net = Network(seed=1, trace_capacity=50_000)
-    switches = [net.switch(f"sw{i}", ports=4) for i in (1, 2, 3)]
-    pairs = ((0, 1), (1, 2), (2, 0)) if loop else ((0, 1), (1, 2))
-    for left, right in pairs:
-        net.link(switches[left], switches[right], bandwidth="100Mbit", queue=64)
-    for index, switch in enumerate(switches):
-        net.link(net.host(f"h{index + 1}", f"10.0.0.{index + 1}/24"), switch, bandwidth="100Mbit", queue=64)
-    return net
-
-
-def run_storm() -> StormLab:
-    result = StormLab()
-    tree = _switch_triangle(loop=False)
-    tree.ping("h1", "10.0.0.2", count=1)
-    tree.run(until="1s")
-    result.tree_floods = sum(tree.counters[f"sw{i}"]["switch.flooded.broadcast"] for i in (1, 2, 3))
-    net = _switch_triangle(loop=True)
-    net.capture("h2:eth0", limit=2_000)
-    net.ping("h1", "10.0.0.2", count=1)
-    net.run(until="1s", max_events=STORM_BUDGET)
-    counters = net.counters
-    result.floods = sum(counters[f"sw{i}"]["switch.flooded.broadcast"] for i in (1, 2, 3))
-    result.moved = sum(counters[f"sw{i}"]["switch.mac.moved"] for i in (1, 2, 3))
-    result.requests = counters["h2"]["arp.rx.request"]
-    result.dropped = sum(c["link.drop.queue-full"] for c in counters.values())
-    result.duration = net.sim.now
-    result.first_events = [event for event in net.trace if _matches(event.kind, STORM_STORY)][:10]
-    result.network = net
-    return result
-
-
 # -- the whole demo ----------------------------------------------------------------------------------
 PARTS: Final[dict[str, Callable[..., list[str]]]] = {
     "subnet": part_subnet,
@@ -650,7 +602,7 @@ class DemoRun:
     text: str  # everything printed
     parts: dict[str, str]  # each topic's part of it (its body, under its heading)
     lab: CourseLab
-    storm: StormLab | None
+    storm: StormRun | None
     pcaps: list[str]
 
 
@@ -682,7 +634,7 @@ def run_demo(topics: Sequence[str] = TOPICS, language: Language = "en", pcap_dir
     return DemoRun("\n".join(out), parts, lab, storm, pcaps)
 
 
-def write_pcaps(lab: CourseLab, storm: StormLab | None, directory: str) -> list[str]:
+def write_pcaps(lab: CourseLab, storm: StormRun | None, directory: str) -> list[str]:
     os.makedirs(directory, exist_ok=True)
     written = []
     targets = [("lan1-client.pcap", lab.lan1), ("lan2-server.pcap", lab.lan2)]
