@@ -369,3 +369,15 @@ def _tshark(capture: Path, *options: str) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def test_an_address_the_kernel_already_has_is_refused_as_in_use() -> None:
+    with namespace() as ns:
+        ns.run("ip", "tuntap", "add", "dev", "wl0", "mode", "tap")
+        ns.run("ip", "addr", "add", f"{WIRELAB_IP}/24", "dev", "wl0")
+        kernel_mac = ns.run("cat", "/sys/class/net/wl0/address").stdout.strip()
+        clash = ns.wirelab(kernel_ip=False)
+        assert clash.finish() == 2
+        assert clash.stderr[-1] == (
+            f"wirelab: error: address {WIRELAB_IP} is already in use on wl0 ({kernel_mac} answered an ARP probe for it)"
+        ), clash.text()

@@ -16,6 +16,7 @@ table (as ``ss -tan``) and the counters there; ``--stats`` prints them at the en
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
 import os
 import sys
@@ -71,6 +72,13 @@ def setup(parser: argparse.ArgumentParser) -> Handler:
     parser.add_argument("--stats", action="store_true", help="at the end, print the ARP table and the counters")
     parser.add_argument("--pcap", metavar="FILE", help="write every frame in and out of the TAP to FILE")
     parser.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
+    parser.add_argument(
+        "--probe",
+        type=float,
+        default=0.2,
+        metavar="SECONDS",
+        help="first check by ARP that no one has the address (RFC 5227), waiting this long (default: 0.2; 0: no)",
+    )
     parser.add_argument("program", nargs=argparse.REMAINDER, help="-- python SCRIPT [ARGS…]: run it on wirelab")
 
     def run(args: argparse.Namespace) -> int:
@@ -167,6 +175,13 @@ def main(args: argparse.Namespace) -> int:
             raise TapUsageError(str(error)) from None
         if args.pcap:
             close_pcap = host.capture(args.pcap)
+        if args.probe > 0:
+            owner = host.probe(args.probe)
+            if owner is not None:
+                raise TapError(
+                    errno.EADDRINUSE,
+                    f"address {address.ip} is already in use on {device.name} ({owner} answered an ARP probe for it)",
+                )
         scheduler = real_time_scheduler(engine)
         for name in args.serve:
             function, arguments = service(name, args.port or DEFAULT_PORTS[name], os.path.abspath(args.directory))

@@ -37,7 +37,10 @@ from wirelab.stack.tcp.config import MILLISECOND, TcpConfig
 from wirelab.stack.tcp.endpoint import TcpEndpoint
 from wirelab.tap.device import TapDevice
 from wirelab.trace import Counters, Trace
-from wirelab.wire.mac import MacAddress
+from wirelab.wire.arp import ArpPacket
+from wirelab.wire.errors import MalformedPacket
+from wirelab.wire.ethernet import untagged_frame
+from wirelab.wire.mac import BROADCAST, MacAddress
 from wirelab.wire.pcap import PcapWriter
 
 SECOND: Final = 1_000_000_000
@@ -199,7 +202,7 @@ class TapHost(SimNode):
         self.tcp = TcpEndpoint(stack, config=tcp_config, rng=engine.random(f"{name} tcp"))  # what tcp_of() finds
         self.port = TapPort(self, interface.index, device)
         self.ports.append(self.port)
-        self._pcap: Callable[[bytes], None] | None = None
+        self.observers: list[Callable[[bytes], None]] = []  # shown every frame in, before the stack
         self.frames_in = 0
         engine.add_reader(device.fd, self._readable)
 
@@ -217,11 +220,11 @@ class TapHost(SimNode):
             writer.write(engine.epoch + engine.clock(), frame)
 
         self.port.pcap = record
-        self._pcap = record
+        self.observers.append(record)
 
         def close() -> None:
             self.port.pcap = None
-            self._pcap = None
+            self.observers.remove(record)
             writer.flush()
             file.close()
 
@@ -230,15 +233,48 @@ class TapHost(SimNode):
     def _readable(self) -> None:
         device = self.device
         port = self.port
-        pcap = self._pcap
+        observers = self.observers
         for _ in range(READ_BATCH):
             frame = device.read()
             if frame is None:
                 return
             self.frames_in += 1
-            if pcap is not None:
-                pcap(frame)
+            for observer in observers:
+                observer(frame)
             self.receive(port, frame)
+
+    def probe(self, wait: float, *, probes: int = 2) -> MacAddress | None:
+        """RFC 5227 address conflict detection, shortened: ``probes`` ARP probes for our address (sender
+        0.0.0.0, so no cache learns from them) spread over ``wait`` seconds; the MAC of whoever answers
+        as the owner of the address, or None if no one does. (RFC 5227 waits 1 to 2 s between three
+        probes and 2 s after them: a conflict on a LAN is answered in microseconds to milliseconds.)"""
+        interface = self.stack.interfaces[0]
+        if interface.address is None or probes < 1:
+            return None
+        mine = interface.address.ip
+        owners: list[MacAddress] = []
+
+        def watch(frame: bytes) -> None:
+            if frame[12:14] != b"\x08\x06" or len(frame) < 42:
+                return
+            try:
+                arp = ArpPacket.parse(frame[14:])
+            except MalformedPacket:
+                return
+            if arp.sender_ip == mine and arp.sender_mac != interface.mac:
+                owners.append(arp.sender_mac)
+
+        request = ArpPacket.probe(interface.mac, mine).emit()
+        probe = untagged_frame(BROADCAST.packed, interface.mac_packed, b"\x08\x06", request)
+        self.observers.append(watch)
+        try:
+            gap = round(wait * SECOND / probes)
+            for index in range(probes):
+                self.engine.call_later(index * gap, lambda _: self.port.send(probe))
+            self.engine.run_until(lambda: bool(owners), timeout=wait)
+        finally:
+            self.observers.remove(watch)
+        return owners[0] if owners else None
 
     def close(self) -> None:
         self.engine.remove_reader(self.device.fd)
