@@ -61,6 +61,16 @@ TIMESTAMP_OPTION_LEN: Final = 12  # NOP, NOP, kind 8 (10 octets)
 MAX_WINDOW_SHIFT: Final = 14  # RFC 7323 §2.3
 DUPACK_THRESHOLD: Final = 3  # RFC 5681 §3.2
 Endpoint = tuple[IPv4Address, int]
+# States as module constants (an enum member read through its class costs an attribute lookup), and
+# the sets the hot paths test.
+_CLOSED: Final = TcpState.CLOSED
+_SYN_SENT: Final = TcpState.SYN_SENT
+_ESTABLISHED: Final = TcpState.ESTABLISHED
+_TIME_WAIT: Final = TcpState.TIME_WAIT
+_NOT_SYNCHRONIZED: Final = frozenset((TcpState.CLOSED, TcpState.LISTEN, TcpState.SYN_SENT, TcpState.SYN_RECEIVED))
+_NO_DATA_OUT: Final = _NOT_SYNCHRONIZED | {TcpState.TIME_WAIT}  # what _transmit sends no data in
+_HALF: Final = 1 << 31
+_MODULUS: Final = 1 << 32
 
 
 class TcpEventKind(enum.Enum):
@@ -323,7 +333,7 @@ class TcpConnection:
         data = bytes(self._recv[:limit])
         del self._recv[:limit]
         # Opening the window: tell the peer once the increase is worth it (RFC 9293 §3.8.6.2.2).
-        if data and self.state.synchronized and self._window_update_worth_it():
+        if data and self.state not in _NOT_SYNCHRONIZED and self._window_update_worth_it():
             self._ack_now = True
             self._transmit(now)
         return data
@@ -429,16 +439,16 @@ class TcpConnection:
         self._last_received = now
         self._keepalive_sent = 0
         state = self.state
-        if state is TcpState.CLOSED:
+        if state is _CLOSED:
             self._count("rx.closed")
             return
-        if state is TcpState.SYN_SENT:
+        if state is _SYN_SENT:
             self._syn_sent_arrives(segment, payload, now)
-        elif state is not TcpState.ESTABLISHED or not self._predicted(segment, payload, now):
+        elif state is not _ESTABLISHED or not self._predicted(segment, payload, now):
             self._synchronized_arrives(segment, payload, now)
         # Keepalive idles from the last segment received (RFC 1122 §4.2.3.6) — armed after the segment
         # is processed, so that the one completing the handshake starts it too.
-        if self.config.keepalive and self.state.synchronized and self.state is not TcpState.TIME_WAIT:
+        if self.config.keepalive and self.state.synchronized and self.state is not _TIME_WAIT:
             self._keepalive_at = now + self.config.keepalive_idle
         self._transmit(now)
 
@@ -461,18 +471,22 @@ class TcpConnection:
             if len(options) != 3 or type(options[2]) is not Timestamps:
                 return False
             timestamps = options[2]
-            if seq_delta(timestamps.tsval, self.ts_recent) < 0:
+            if (timestamps.tsval - self.ts_recent) & MASK >= _HALF:  # seq_delta(tsval, TS.Recent) < 0
                 return False  # PAWS: the general path drops it
         elif options:
             return False
-        seq = unwrap(segment.seq, self.rcv_nxt)
-        if seq != self.rcv_nxt or segment.window << self.snd_wscale != self.snd_wnd:
+        # SEG.SEQ must be RCV.NXT itself: unwrapped next to it, that is a distance of 0 (unwrap, inlined).
+        rcv_nxt = self.rcv_nxt
+        if segment.seq != rcv_nxt & MASK or segment.window << self.snd_wscale != self.snd_wnd:
             return False
-        ack = unwrap(segment.ack, self.snd_una)
+        seq = rcv_nxt
+        snd_una = self.snd_una
+        delta = (segment.ack - snd_una) & MASK
+        ack = snd_una + (delta - _MODULUS if delta >= _HALF else delta)  # unwrap(SEG.ACK, SND.UNA)
         if payload:
-            if ack != self.snd_una or len(payload) > self.rcv_adv - self.rcv_nxt:
+            if ack != snd_una or len(payload) > self.rcv_adv - rcv_nxt:
                 return False
-        elif not self.snd_una < ack <= self.snd_max:
+        elif not snd_una < ack <= self.snd_max:
             return False
         if timestamps is not None and seq <= self.last_ack_sent:
             self.ts_recent = timestamps.tsval  # RFC 7323 §4.3
@@ -916,9 +930,14 @@ class TcpConnection:
     # -- RTT (RFC 6298, RFC 7323 §4) --------------------------------------------------------------
     def _sample_rtt_on_ack(self, segment: TcpHeader, ack: int, now: int) -> None:
         sample: int | None = None
-        timestamps = _timestamps_of(segment.options) if self.timestamps else None
+        timestamps: Timestamps | None = None
+        if self.timestamps:
+            options = segment.options
+            # _timestamps_of(options), its usual NOP, NOP, TS layout first
+            timestamps = options[2] if len(options) == 3 and type(options[2]) is Timestamps else _timestamps_of(options)
         if timestamps is not None and timestamps.tsecr:
-            sample = ((self._tsval(now) - timestamps.tsecr) & MASK) * 1_000_000
+            tsval = (now // 1_000_000 + self.ts_offset) & MASK  # _tsval(now), inlined
+            sample = ((tsval - timestamps.tsecr) & MASK) * 1_000_000
             if sample > 60 * 1_000_000_000:
                 sample = None  # nonsense echo: ignore
         elif self._timed_seq is not None and ack > self._timed_seq:
@@ -1025,7 +1044,7 @@ class TcpConnection:
     def _transmit(self, now: int) -> None:
         """Send what the windows, Nagle and the state allow; then any ACK still owed."""
         state = self.state
-        if state in (TcpState.CLOSED, TcpState.LISTEN, TcpState.SYN_SENT, TcpState.SYN_RECEIVED, TcpState.TIME_WAIT):
+        if state in _NO_DATA_OUT:
             if self._ack_now and state in (TcpState.SYN_RECEIVED, TcpState.TIME_WAIT):
                 self.outbox.append(self._make_segment(self.snd_nxt, ACK, b"", now))
             elif self._ack_now and state is TcpState.SYN_SENT:
