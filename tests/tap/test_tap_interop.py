@@ -381,3 +381,39 @@ def test_an_address_the_kernel_already_has_is_refused_as_in_use() -> None:
         assert clash.stderr[-1] == (
             f"wirelab: error: address {WIRELAB_IP} is already in use on wl0 ({kernel_mac} answered an ARP probe for it)"
         ), clash.text()
+
+
+def test_without_cap_net_admin_the_errors_say_what_to_do_and_a_prepared_tap_still_works() -> None:
+    require("setpriv", "ping")
+    with namespace() as ns:
+        # Root without CAP_NET_ADMIN (dropped from the bounding and inheritable sets): an unprivileged user.
+        unprivileged = ["setpriv", "--bounding-set", "-net_admin", "--inh-caps", "-net_admin"]
+        base = [sys.executable, "-m", "wirelab", "tap", "--ip", f"{WIRELAB_IP}/24"]
+
+        def wirelab(*options: str) -> Running:
+            return Running(ns.command(*unprivileged, *base, *options))
+
+        create = wirelab("--dev", "wl0")
+        assert create.finish() == 2
+        assert create.stderr == [
+            "wirelab: error: no permission to create TAP wl0: run as root, with CAP_NET_ADMIN, or as the TAP's owner"
+        ]
+        ns.run("ip", "tuntap", "add", "dev", "wl1", "mode", "tap", "user", "4242")  # someone else's
+        attach = wirelab("--dev", "wl1")
+        assert attach.finish() == 2
+        assert attach.stderr == [
+            "wirelab: error: no permission to attach to TAP wl1: run as root, with CAP_NET_ADMIN, or as the TAP's owner"
+        ]
+        ns.run("ip", "tuntap", "add", "dev", "wl2", "mode", "tap")  # anyone's, but down
+        down = wirelab("--dev", "wl2")
+        assert down.finish() == 2
+        assert down.stderr == [
+            "wirelab: error: no permission to bring wl2 up: run as root or with CAP_NET_ADMIN "
+            "(or do it beforehand: ip link set wl2 up)"
+        ]
+        # Prepared by root beforehand (up, its MTU, the kernel's address): the unprivileged user runs wirelab.
+        ns.run("ip", "link", "set", "wl2", "up")
+        ns.run("ip", "addr", "add", f"{KERNEL_IP}/24", "dev", "wl2")
+        prepared = wirelab("--dev", "wl2", "--ping", KERNEL_IP, "-c", "1")
+        assert prepared.finish() == 0, prepared.text()
+        assert "1 packets transmitted, 1 received, 0% packet loss" in "\n".join(prepared.stdout)

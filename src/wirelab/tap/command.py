@@ -165,10 +165,9 @@ def main(args: argparse.Namespace) -> int:
     restore = stop_on_signals(engine, report)
     close_pcap: Callable[[], None] | None = None
     try:
-        device.set_mtu(args.mtu)
+        device.configure(args.mtu)
         if kernel is not None:
             device.set_kernel_address(kernel)
-        device.set_up()
         try:
             host = TapHost(engine, device, address, gateway=gateway, mac=mac, mtu=args.mtu)
         except ValueError as error:

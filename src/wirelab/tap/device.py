@@ -155,7 +155,9 @@ class TapDevice:
             try:
                 fcntl.ioctl(control, SIOCSIFMTU, _IFREQ_INT.pack(_name_field(self.name), mtu))
             except OSError as error:
-                raise _config_error(self.name, error, f"MTU {mtu} (a TAP takes 68 to 65521)") from None
+                if error.errno == errno.EINVAL:
+                    raise TapError(errno.EINVAL, f"MTU {mtu} is out of range for {self.name} (68 to 65521)") from None
+                raise _config_error(error, f"set {self.name}'s MTU", f"ip link set {self.name} mtu {mtu}") from None
 
     def set_up(self) -> None:
         """``ip link set wl0 up``."""
@@ -165,7 +167,7 @@ class TapDevice:
                 flags = _IFREQ_SHORT.unpack(fcntl.ioctl(control, SIOCGIFFLAGS, _IFREQ.pack(name, b"")))[1]
                 fcntl.ioctl(control, SIOCSIFFLAGS, _IFREQ_SHORT.pack(name, flags | IFF_UP))
             except OSError as error:
-                raise _config_error(self.name, error, "bringing it up") from None
+                raise _config_error(error, f"bring {self.name} up", f"ip link set {self.name} up") from None
 
     def set_kernel_address(self, address: IPv4Interface) -> None:
         """``ip addr add 10.7.0.1/24 dev wl0``: the kernel's own address on the segment."""
@@ -181,7 +183,18 @@ class TapDevice:
                     _IFREQ_SOCKADDR_IN.pack(name, socket.AF_INET, b"", address.network.netmask.packed),
                 )
             except OSError as error:
-                raise _config_error(self.name, error, f"the kernel's address {address}") from None
+                raise _config_error(
+                    error, f"give {self.name} the address {address}", f"ip addr add {address} dev {self.name}"
+                ) from None
+
+    def configure(self, mtu: int) -> None:
+        """MTU ``mtu`` and up, changing only what differs: a TAP prepared beforehand (``ip tuntap add …
+        user NAME``, ``ip link set … mtu … up``) can then be used without CAP_NET_ADMIN."""
+        side = self.kernel_side()
+        if side.mtu != mtu:
+            self.set_mtu(mtu)
+        if not side.up:
+            self.set_up()
 
 
 def _control_socket() -> socket.socket:
@@ -210,8 +223,10 @@ def _setiff_error(name: str, error: OSError, existed: bool) -> TapError:
     return TapError(code, f"cannot open TAP {name}: {os.strerror(code)}")
 
 
-def _config_error(name: str, error: OSError, what: str) -> TapError:
+def _config_error(error: OSError, what: str, beforehand: str) -> TapError:
     code = error.errno or errno.EIO
     if code in (errno.EPERM, errno.EACCES):
-        return TapError(code, f"no permission to configure {name} ({what}): run as root or with CAP_NET_ADMIN")
-    return TapError(code, f"cannot configure {name}: {what}: {os.strerror(code)}")
+        return TapError(
+            code, f"no permission to {what}: run as root or with CAP_NET_ADMIN (or do it beforehand: {beforehand})"
+        )
+    return TapError(code, f"cannot {what}: {os.strerror(code)}")
