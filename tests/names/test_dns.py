@@ -23,6 +23,7 @@ from wirelab.sim.capture import Capture
 from wirelab.sim.network import Network
 from wirelab.sim.node import SimNode
 from wirelab.sockets.host import host_of
+from wirelab.sockets.names import ResolvConf
 from wirelab.wire.ethernet import EthernetHeader, EtherType
 from wirelab.wire.ipv4 import IpProtocol, Ipv4Header
 from wirelab.wire.udp import UdpHeader
@@ -176,7 +177,7 @@ class TestFailures:
     def test_the_timeout_and_attempts_of_resolv_conf_and_a_second_server(self) -> None:
         net = lab()
         net.nameserver("10.0.0.99", hosts=["client"], timeout=1, attempts=3)  # nobody has that address
-        assert host_of(net["client"]).resolver.conf.render() == (
+        assert host_of(net["client"]).resolv_conf.render() == (
             "nameserver 10.0.0.99\noptions timeout:1 attempts:3 ndots:1\n"
         )
         (client,) = run(net, ("client", "lookup.py", ["server.lab"], "0s"))
@@ -224,7 +225,7 @@ class TestOrderAndDeterminism:
 
     def test_a_host_without_a_nameserver_uses_its_table_only(self) -> None:
         net = lab()
-        host_of(net["client"]).resolver.conf = type(host_of(net["client"]).resolver.conf)()
+        host_of(net["client"]).resolv_conf = ResolvConf()
         (client,) = run(net, ("client", "lookup.py", ["server.lab"], "1ms"))
         assert client.stdout == "server.lab gaierror -2 Name or service not known (0.0s)\n"
         assert kinds(net, "client") == ["dns.no-nameserver"]
@@ -257,4 +258,4 @@ class TestOrderAndDeterminism:
 def test_a_nodes_address_on_the_hosts_own_lan_is_its_nameserver(server: str, expected: str) -> None:
     net = lab()
     net.nameserver(server)
-    assert host_of(net["client"]).resolver.conf.nameservers == (IPv4Address(expected),)
+    assert host_of(net["client"]).resolv_conf.nameservers == (IPv4Address(expected),)

@@ -19,9 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from ipaddress import IPv4Address, IPv4Interface
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wirelab.apps.dns_server import DnsService, Zone, host_records
 from wirelab.apps.ping import Ping
 from wirelab.apps.traceroute import Traceroute
 from wirelab.sim.capture import Capture
@@ -31,10 +30,13 @@ from wirelab.sim.node import SimNode
 from wirelab.sim.switch import DEFAULT_AGING_TIME, DEFAULT_TABLE_SIZE, Switch
 from wirelab.sim.units import parse_probability, parse_rate, parse_size, parse_time
 from wirelab.sockets.host import host_of
-from wirelab.sockets.resolver import ResolvConf
+from wirelab.sockets.names import ResolvConf
 from wirelab.stack.node import IpNode
 from wirelab.trace import Counters, Trace
 from wirelab.wire.mac import MacAddress
+
+if TYPE_CHECKING:
+    from wirelab.apps.dns_server import DnsService
 
 Device = SimNode | Switch
 
@@ -308,6 +310,9 @@ class Network:
         record ``name.zone`` for each address of every host and router built so far (so call it once
         the network is linked), plus ``records`` (``{"www": "10.0.0.20"}``: names relative to the zone,
         or absolute inside it; a list for several addresses)."""
+        # dnspython (and the email package it brings) only for labs that use DNS: see sockets.resolver.
+        from wirelab.apps.dns_server import DnsService, Zone, host_records  # noqa: PLC0415
+
         server = self._ip_device(node, "run a DNS server")
         if server.name in self.dns_services:
             raise TopologyError(f"{server.name} already runs a DNS server")
@@ -361,7 +366,7 @@ class Network:
                 conf = ResolvConf((address,), tuple(search), timeout, attempts)
             except ValueError as error:
                 raise TopologyError(f"{client.name}: {error}") from None
-            host_of(client).resolver.conf = conf
+            host_of(client).resolv_conf = conf
 
     def _ip_device(self, node: SimNode | str, what: str) -> SimNode:
         device = self._lookup(node)

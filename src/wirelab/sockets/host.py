@@ -18,7 +18,7 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Final
 
 from wirelab.apps.bulk import tcp_of
-from wirelab.sockets.resolver import Resolver
+from wirelab.sockets.names import ResolvConf
 from wirelab.stack.icmp import UNREACHABLE_ERRNO
 from wirelab.stack.node import SendError
 from wirelab.stack.tcp.connection import TcpConnection
@@ -30,6 +30,7 @@ from wirelab.wire.ipv4 import IpProtocol, Ipv4Header
 
 if TYPE_CHECKING:
     from wirelab.sim.node import SimNode
+    from wirelab.sockets.resolver import Resolver
     from wirelab.sockets.tcp import TcpSocket
 
 LOCALHOST: Final = IPv4Address("127.0.0.1")
@@ -65,11 +66,33 @@ class HostSockets:
         self.names: dict[str, IPv4Address] = {"localhost": LOCALHOST}
         first = next((interface.ip for interface in node.interfaces if interface.ip is not None), None)
         self.names[node.name] = first or LOCALHOST
-        self.resolver = Resolver(self)  # its /etc/resolv.conf: resolver.conf
+        self._resolv_conf = ResolvConf()
+        self._resolver: Resolver | None = None
         self.tcp_sockets: dict[int, TcpSocket] = {}  # id -> every open TCP socket with a local port
         # SO_REUSEADDR of the socket each connection came from, kept after the socket closes.
         self.tcp_reuse: weakref.WeakKeyDictionary[TcpConnection, bool] = weakref.WeakKeyDictionary()
         node.stack.handlers.icmp.append(self._icmp_arrives)
+
+    # -- names: /etc/resolv.conf and the stub resolver --------------------------------------------
+    @property
+    def resolv_conf(self) -> ResolvConf:
+        return self._resolv_conf
+
+    @resolv_conf.setter
+    def resolv_conf(self, conf: ResolvConf) -> None:
+        self._resolv_conf = conf
+        if conf.nameservers:
+            _ = self.resolver  # loaded now, in the real interpreter, not by a process's first lookup
+
+    @property
+    def resolver(self) -> Resolver:
+        if self._resolver is None:
+            # dnspython brings the email package along, which every process switch would then hide and
+            # restore: only hosts with a nameserver load it.
+            from wirelab.sockets.resolver import Resolver  # noqa: PLC0415
+
+            self._resolver = Resolver(self)
+        return self._resolver
 
     # -- calling into the stack -------------------------------------------------------------------
     def begin(self) -> None:

@@ -10,6 +10,7 @@ Service names (``"http"``) come from wirelab's table of well-known ports.
 from __future__ import annotations
 
 import socket as _real
+from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,31 @@ AF_UNSPEC = 0
 AF_INET = 2
 AI_PASSIVE = 1
 AI_NUMERICHOST = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvConf:
+    """A host's /etc/resolv.conf: ``nameserver`` lines (up to 3 are used, MAXNS), ``search`` and
+    ``options timeout:5 attempts:2 ndots:1`` (glibc's defaults, resolv.conf(5))."""
+
+    nameservers: tuple[IPv4Address, ...] = ()
+    search: tuple[str, ...] = ()
+    timeout: int = 5
+    attempts: int = 2
+    ndots: int = 1
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.timeout <= 30 or not 1 <= self.attempts <= 5 or not 0 <= self.ndots <= 15:
+            raise ValueError("resolv.conf: timeout 1-30, attempts 1-5, ndots 0-15 (resolv.conf(5)'s caps)")
+        object.__setattr__(self, "nameservers", tuple(IPv4Address(ns) for ns in self.nameservers)[:3])
+
+    def render(self) -> str:
+        """The file's text."""
+        lines = [f"nameserver {address}" for address in self.nameservers]
+        if self.search:
+            lines.append("search " + " ".join(self.search))
+        lines.append(f"options timeout:{self.timeout} attempts:{self.attempts} ndots:{self.ndots}")
+        return "\n".join(lines) + "\n"
 
 
 def numeric(name: str) -> IPv4Address | None:
@@ -54,6 +80,11 @@ def resolve_all(host: HostSockets, name: str, system: System | None = None) -> l
         if node.trace.enabled:
             node.trace.emit(host.sim.now, node.name, Layer.APPLICATION, "dns.hosts-file", name=name, address=found)
         return [found]
+    if not host.resolv_conf.nameservers:
+        node = host.node
+        if node.trace.enabled:
+            node.trace.emit(host.sim.now, node.name, Layer.APPLICATION, "dns.no-nameserver", name=name)
+        raise address_error(EAI_NONAME)
     if system is None:
         raise address_error(EAI_NONAME)
     return host.resolver.addresses(system, name)
@@ -66,7 +97,9 @@ def reverse(host: HostSockets, address: IPv4Address, system: System | None = Non
             return name
     if address.is_loopback:
         return "localhost"
-    return host.resolver.pointer(system, address) if system is not None else None
+    if system is None or not host.resolv_conf.nameservers:
+        return None
+    return host.resolver.pointer(system, address)
 
 
 def service_port(service: str | int | bytes | None, protocol: str) -> int:

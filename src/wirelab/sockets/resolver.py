@@ -3,7 +3,8 @@
 A name a program asks for (``gethostbyname``, ``getaddrinfo``, ``connect(("server.lab", 80))``) is
 looked up as glibc's nsswitch ``hosts: files dns`` says: first the host's own table (its /etc/hosts,
 :attr:`HostSockets.names`), then DNS — a query (type A: the simulated hosts speak IPv4 only, as
-``getaddrinfo(AF_INET)``) sent over UDP to port 53 of each nameserver of the host's :class:`ResolvConf`,
+``getaddrinfo(AF_INET)``) sent over UDP to port 53 of each nameserver of the host's resolv.conf
+(:class:`~wirelab.sockets.names.ResolvConf`),
 in turn, as glibc's ``res_send`` does:
 
 - one query message, its ID drawn from the host's seeded random stream, resent unchanged on every
@@ -24,6 +25,10 @@ without nameservers uses its table only (glibc would try 127.0.0.1; here that wo
 
 The calling process blocks on virtual time while a query is out, as ``recv`` on a socket does.
 Nothing is cached: glibc keeps no cache either (nscd or systemd-resolved would).
+
+This module (and dnspython, which brings the ``email`` package along) is loaded only for a host given
+a nameserver (:attr:`HostSockets.resolv_conf`), outside any process: a lab without DNS does not pay
+for the modules a process switch must hide and restore.
 """
 
 from __future__ import annotations
@@ -59,31 +64,6 @@ SECOND: Final = 1_000_000_000
 REVERSE: Final = dns.name.from_text("in-addr.arpa.")
 
 
-@dataclass(frozen=True, slots=True)
-class ResolvConf:
-    """A host's /etc/resolv.conf: ``nameserver`` lines (up to 3 are used, MAXNS), ``search`` and
-    ``options timeout:5 attempts:2 ndots:1`` (glibc's defaults, resolv.conf(5))."""
-
-    nameservers: tuple[IPv4Address, ...] = ()
-    search: tuple[str, ...] = ()
-    timeout: int = 5
-    attempts: int = 2
-    ndots: int = 1
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.timeout <= 30 or not 1 <= self.attempts <= 5 or not 0 <= self.ndots <= 15:
-            raise ValueError("resolv.conf: timeout 1-30, attempts 1-5, ndots 0-15 (resolv.conf(5)'s caps)")
-        object.__setattr__(self, "nameservers", tuple(IPv4Address(ns) for ns in self.nameservers)[:3])
-
-    def render(self) -> str:
-        """The file's text."""
-        lines = [f"nameserver {address}" for address in self.nameservers]
-        if self.search:
-            lines.append("search " + " ".join(self.search))
-        lines.append(f"options timeout:{self.timeout} attempts:{self.attempts} ndots:{self.ndots}")
-        return "\n".join(lines) + "\n"
-
-
 class Outcome(enum.Enum):
     FOUND = "found"
     NXDOMAIN = "NXDOMAIN"  # h_errno HOST_NOT_FOUND
@@ -107,7 +87,6 @@ class Resolver:
 
     def __init__(self, host: HostSockets) -> None:
         self.host = host
-        self.conf = ResolvConf()
         self._rng: random.Random | None = None
 
     @property
@@ -119,9 +98,6 @@ class Resolver:
     # -- what the socket module asks --------------------------------------------------------------
     def addresses(self, system: System, name: str) -> list[IPv4Address]:
         """The addresses of ``name`` by DNS (the table was asked already), or glibc's gaierror."""
-        if not self.conf.nameservers:
-            self._event("dns.no-nameserver", name=name)
-            raise address_error(EAI_NONAME)
         outcomes: list[Outcome] = []
         for candidate in self._candidates(name):
             outcome, records = self._query(system, candidate, dns.rdatatype.A)
@@ -141,8 +117,6 @@ class Resolver:
 
     def pointer(self, system: System, address: IPv4Address) -> str | None:
         """The name of ``address`` by a PTR query (``gethostbyaddr``), or None."""
-        if not self.conf.nameservers:
-            return None
         reverse = ".".join(reversed(str(address).split("."))) + ".in-addr.arpa"
         outcome, records = self._query(system, reverse, dns.rdatatype.PTR)
         return records[0].rstrip(".") if outcome is Outcome.FOUND else None
@@ -151,14 +125,15 @@ class Resolver:
         """The names to ask, in order (res_nsearch): the search domains first for a short name."""
         if name.endswith("."):
             return [name]
-        with_search = [f"{name}.{domain.strip('.')}." for domain in self.conf.search]
-        if name.count(".") >= self.conf.ndots:
+        conf = self.host.resolv_conf
+        with_search = [f"{name}.{domain.strip('.')}." for domain in conf.search]
+        if name.count(".") >= conf.ndots:
             return [f"{name}.", *with_search]
         return [*with_search, f"{name}."]
 
     # -- one query, over every server and attempt (res_send) --------------------------------------
     def _query(self, system: System, qname: str, rdtype: dns.rdatatype.RdataType) -> tuple[Outcome, list[str]]:
-        conf = self.conf
+        conf = self.host.resolv_conf
         try:
             query = dns.message.make_query(qname, rdtype, use_edns=False, id=self.rng.randrange(1 << 16))
         except dns.exception.DNSException:
@@ -207,7 +182,7 @@ class Resolver:
         host.node.counters["dns.query.tx"] += 1
         self._event(
             "dns.query.sent", name=name, type=kind, server=server.address, port=binding.port, id=identifier,
-            attempt=attempt, attempts=self.conf.attempts,
+            attempt=attempt, attempts=self.host.resolv_conf.attempts,
         )  # fmt: skip
         deadline = system.now() + seconds * SECOND
         while True:
@@ -222,7 +197,7 @@ class Resolver:
                     host.node.counters["dns.timeout"] += 1
                     self._event(
                         "dns.timeout", name=name, server=server.address, seconds=seconds, attempt=attempt,
-                        attempts=self.conf.attempts,
+                        attempts=self.host.resolv_conf.attempts,
                     )  # fmt: skip
                     return Outcome.TIMEOUT, []
                 continue
