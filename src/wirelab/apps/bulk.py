@@ -29,6 +29,17 @@ def tcp_of(node: SimNode, config: TcpConfig | None = None) -> TcpEndpoint:
     return node.tcp
 
 
+class _Stream:
+    """What a sink keeps of one connection: its remote end, the octets read, their running hash."""
+
+    __slots__ = ("digest", "octets", "remote")
+
+    def __init__(self, remote: tuple[IPv4Address, int]) -> None:
+        self.remote = remote
+        self.octets = 0
+        self.digest = hashlib.sha256()
+
+
 class BulkSink:
     """Accept connections on ``port``; read until EOF; close. Hashes what each connection brought."""
 
@@ -36,9 +47,8 @@ class BulkSink:
         self.node = node
         self.endpoint = tcp_of(node)
         self.listener: Listener = self.endpoint.listen(IPv4Address("0.0.0.0"), port, backlog, config=config)
-        self.received: dict[tuple[IPv4Address, int], int] = {}
         self.digests: dict[tuple[IPv4Address, int], str] = {}
-        self._hashes: dict[int, hashlib._Hash] = {}
+        self._streams: dict[int, _Stream] = {}  # by id(connection)
         self.finished: list[tuple[IPv4Address, int]] = []
         self.finished_at: dict[tuple[IPv4Address, int], int] = {}  # virtual time each stream's EOF arrived
         self.listener.on_ready = self._accept
@@ -47,21 +57,29 @@ class BulkSink:
         while self.listener.accept_queue:
             connection = self.listener.accept_queue.popleft()
             self.endpoint.subscribers[id(connection)] = self
-            self._hashes[id(connection)] = hashlib.sha256()
-            self.received[connection.remote] = 0
+            self._streams[id(connection)] = _Stream(connection.remote)
             self._drain(connection)
+
+    @property
+    def received(self) -> dict[tuple[IPv4Address, int], int]:
+        """Octets read so far from each connection, by its remote end."""
+        return {stream.remote: stream.octets for stream in self._streams.values()}
 
     def tcp_events(self, connection: TcpConnection, events: list[TcpEvent]) -> None:
         self._drain(connection)
 
     def _drain(self, connection: TcpConnection) -> None:
-        digest = self._hashes.get(id(connection))
-        if digest is None:
+        stream = self._streams.get(id(connection))
+        if stream is None:
             return
+        endpoint = self.endpoint
+        digest = stream.digest
+        octets = stream.octets
         while connection.readable:
-            data = self.endpoint.call(connection, "receive", CHUNK)
+            data = endpoint.call(connection, "receive", CHUNK)
             digest.update(data)
-            self.received[connection.remote] += len(data)
+            octets += len(data)
+        stream.octets = octets
         if connection.eof and connection.remote not in self.digests:
             self.digests[connection.remote] = digest.hexdigest()
             self.finished.append(connection.remote)

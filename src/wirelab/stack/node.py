@@ -358,7 +358,7 @@ class IpNode:
             or (interface is None and destination in LOOPBACK_NETWORK)
         ):
             counters["ip.rx.local"] += 1
-            if header.is_fragment:
+            if header.more_fragments or header.fragment_offset:  # header.is_fragment
                 counters["ip.fragments.received"] += 1
                 whole = self.reassembler.add(header, payload, packet, now)
                 self.timers_changed = True
@@ -374,7 +374,10 @@ class IpNode:
                     identification=header.identification,
                     size=len(payload),
                 )
-            self._local_deliver(interface, header, payload, packet, link_broadcast, now)
+            if header.protocol == IpProtocol.TCP:
+                self._tcp_input(header, payload, now)  # what _local_deliver does for TCP, one call sooner
+            else:
+                self._local_deliver(interface, header, payload, packet, link_broadcast, now)
             return
         if not self.forwarding:
             counters["ip.drop.not-for-me"] += 1

@@ -1110,10 +1110,19 @@ class TcpConnection:
     # timers
     # ------------------------------------------------------------------------------------------
     def poll_at(self) -> int | None:
-        best = self._rto_at
-        for when in (self._persist_at, self._delack_at, self._keepalive_at, self._time_wait_at):
-            if when is not None and (best is None or when < best):
-                best = when
+        best = self._rto_at  # the earliest of the five deadlines (unrolled: asked after every segment)
+        when = self._persist_at
+        if when is not None and (best is None or when < best):
+            best = when
+        when = self._delack_at
+        if when is not None and (best is None or when < best):
+            best = when
+        when = self._keepalive_at
+        if when is not None and (best is None or when < best):
+            best = when
+        when = self._time_wait_at
+        if when is not None and (best is None or when < best):
+            best = when
         return best
 
     def poll(self, now: int) -> None:

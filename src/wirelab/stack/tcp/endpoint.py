@@ -283,10 +283,12 @@ class TcpEndpoint:
             if listener is not None:
                 listener.syn_queue.pop(key, None)
             self._remove(key, connection)
-        owner = self.subscribers.get(id(connection))
-        events = connection.take_events()
-        if owner is not None and events:
-            owner.tcp_events(connection, events)
+        events = connection.events
+        if events:
+            connection.events = []  # take_events(), inlined
+            owner = self.subscribers.get(id(connection))
+            if owner is not None:
+                owner.tcp_events(connection, events)
 
     def _remove(self, key: FourTuple, connection: TcpConnection) -> None:
         if self.connections.get(key) is connection:
