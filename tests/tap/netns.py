@@ -89,6 +89,15 @@ class Namespace:
             argv += ["--", sys.executable, *program]
         return Running(self.command(*argv))
 
+    def wait_for_listener(self, port: int, timeout: float = 10) -> None:
+        """Until a TCP socket listens on ``port`` in the namespace (``ss -tln``)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if f":{port} " in self.run("ss", "-tlnH").stdout:
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"nothing listens on port {port}")
+
     def sysctl(self, key: str, value: str) -> None:
         self.run("sysctl", "-q", "-w", f"{key}={value}")
 
