@@ -73,7 +73,10 @@ class Zone:
     """
 
     def __init__(self, origin: str, *, ttl: int = DEFAULT_TTL, nameserver: str = "ns") -> None:
-        self.origin = absolute(origin if origin.endswith(".") else origin + ".")
+        try:
+            self.origin = absolute(origin if origin.endswith(".") else origin + ".")
+        except dns.exception.DNSException as error:
+            raise ValueError(f"{origin!r} is not a domain name ({error})") from None
         self.ttl = ttl
         self.addresses: dict[dns.name.Name, list[IPv4Address]] = {}
         self.nameserver = absolute(nameserver, self.origin)
@@ -88,7 +91,10 @@ class Zone:
 
     def add(self, name: str, address: IPv4Address | str) -> None:
         """An A record (and its PTR): ``name`` relative to the zone, or absolute inside it."""
-        owner = absolute(name, self.origin)
+        try:
+            owner = absolute(name, self.origin)
+        except dns.exception.DNSException as error:
+            raise ValueError(f"{name!r} is not a domain name ({error})") from None
         if not owner.is_subdomain(self.origin):
             raise ValueError(f"{owner} is not in the zone {self.origin}")
         found = self.addresses.setdefault(owner, [])

@@ -52,6 +52,14 @@ its pings and traceroutes, runs virtual time, writes the captures and prints wha
     argv = ["0.0.0.0", "8080"]
     stdin = ["hello", "q"]    # what input() returns, line by line; then EOFError
     start = "1ms"
+
+    [dns]                     # one DNS server (UDP 53) and every host's /etc/resolv.conf:
+    server = "r1"             # the node that answers, authoritative for the zone,
+    zone = "lab"              # with name.lab for every host and router (each address);
+    records = { www = "10.0.0.20" }   # more A records (a list for several addresses);
+    # hosts = ["a"]           # who uses it (default: every host; a router's LAN address if it has one
+    # search = ["lab"]        # on theirs); search domains for short names; timeout = 5 (seconds),
+    # attempts = 2            # attempts = 2: glibc's resolv.conf options
     from = "a"
     to = "172.16.0.20"
 
@@ -95,6 +103,11 @@ from wirelab.wire.mac import MacAddress
 
 SETTINGS: Final = ("seed", "duration", "max_events")
 """The top-level keys that are not tables."""
+
+SINGLE_TABLES: Final[Mapping[str, tuple[str, ...]]] = {
+    "dns": ("server", "zone", "records", "hosts", "search", "timeout", "attempts"),
+}
+"""The tables written once, ``[dns]``, and their keys."""
 
 _CHANNEL_KEYS: Final = (
     "delay", "bandwidth", "mtu", "queue", "loss", "duplicate", "reorder", "reorder_delay", "corrupt",
@@ -171,7 +184,7 @@ class _Source:
 
     def table_span(self, kind: str, index: int) -> tuple[int, int] | None:
         """0-based [start, end) lines of the ``index``-th (1-based) ``[[kind]]`` table."""
-        header = re.compile(rf"^\s*\[\[\s*{self._quoted(kind)}\s*\]\]")
+        header = re.compile(rf"^\s*\[\[?\s*{self._quoted(kind)}\s*\]\]?")  # [[link]], or [dns] once
         subtable = re.compile(rf"^\s*\[\s*{self._quoted(kind)}\s*\.")
         seen = 0
         for number, text in enumerate(self.lines):
@@ -244,6 +257,8 @@ class _Table:
             return self.parent.title
         if self.kind is None:
             return None
+        if self.kind in SINGLE_TABLES:
+            return self.kind
         number = f"{self.kind} #{self.index}"
         data = self.data
 
@@ -489,6 +504,12 @@ class Lab:
         for written in self.captures:
             missed = f" ({written.capture.missed} more not kept: limit)" if written.capture.missed else ""
             parts.append(f"== {written.label} ==\n{len(written.capture.records)} frames{missed} -> {written.path}")
+        for name, service in network.dns_services.items():
+            for zone in service.zones:
+                rows = zone.names()
+                width = max((len(owner) for owner in rows), default=0)
+                lines = [f"  {owner:<{width}}  {', '.join(addresses)}" for owner, addresses in rows.items()]
+                parts.append(f"== DNS: {name} answers for {zone.origin} ==\n" + "\n".join(lines))
         parts.append("== counters ==\n" + _counters(network))
         hosts = list(self._nodes(SimNode))
         parts.append(
@@ -589,6 +610,7 @@ class _Loader:
         self.data = data
         self.base = base
         self.tables: dict[str, list[_Table]] = {kind: [] for kind in TABLES}
+        self.single: dict[str, _Table] = {}
         self.declared: dict[str, _Table] = {}  # node name -> the table that made it
         # Where each interface's address was written: (node, interface index) -> (table, key).
         self.origins: dict[tuple[str, int], tuple[_Table, str]] = {}
@@ -617,6 +639,8 @@ class _Loader:
         self._check_lan_addresses(network)
         for table in self.tables["route"]:
             self._route(network, table)
+        if "dns" in self.single:
+            self._dns(network, self.single["dns"])
         written: dict[Path, _Table] = {}
         for table in self.tables["capture"]:
             lab.captures.append(self._capture(network, table, written))
@@ -633,9 +657,16 @@ class _Loader:
         for name, value in self.data.items():
             if name in SETTINGS:
                 continue
+            if name in SINGLE_TABLES:
+                if not isinstance(value, dict):
+                    raise self._top_error(name, f"{name} must be written [{name}] (one per network), not [[{name}]]")
+                single = _Table(self.source, name, 1, value)
+                single.check_keys(SINGLE_TABLES[name])
+                self.single[name] = single
+                continue
             if name not in TABLES:
                 what = "table" if isinstance(value, dict | list) else "setting"
-                known = (*TABLES, *SETTINGS)
+                known = (*TABLES, *SINGLE_TABLES, *SETTINGS)
                 raise self._top_error(
                     name, f"unknown {what} {name!r}{_suggest(name, known)}; expected one of: {', '.join(known)}"
                 )
@@ -957,6 +988,45 @@ class _Loader:
         return LabApp(
             f"process #{table.index}: {node.name} $ python {script.name} {' '.join(argv)}".rstrip(), ProcessApp(process)
         )
+
+    def _dns(self, network: Network, table: _Table) -> None:
+        server = self._node(network, table, "server", ip_only="it cannot run a DNS server")
+        assert isinstance(server, SimNode)
+        if not any(interface.ip is not None for interface in server.interfaces):
+            raise table.error(f"{server.name} has no IP address: it cannot answer queries", "server")
+        zone = table.text("zone") or "lab"
+        records = table.data.get("records", {})
+        if not isinstance(records, dict) or not all(
+            isinstance(value, str) or (isinstance(value, list) and all(isinstance(item, str) for item in value))
+            for value in records.values()
+        ):
+            raise table.error('must be a table of names and addresses, e.g. { www = "10.0.0.20" }', "records")
+        for name, value in records.items():
+            for text in [value] if isinstance(value, str) else value:
+                try:
+                    IPv4Address(text)
+                except ValueError:
+                    raise table.error(f"{name}: {text!r} is not an IPv4 address", "records") from None
+        hosts = None
+        if "hosts" in table.data:
+            hosts = self._strings(table, "hosts")
+            for name in hosts:
+                node = network.nodes.get(name)
+                if node is None:
+                    raise table.error(f"unknown node {name!r}{_suggest(name, network.nodes)}", "hosts")
+                if isinstance(node, Switch):
+                    raise table.error(f"{name} is a switch: it resolves no names", "hosts")
+        search = self._strings(table, "search")
+        timeout = table.integer("timeout", 5, minimum=1, maximum=30)
+        attempts = table.integer("attempts", 2, minimum=1, maximum=5)
+        try:
+            network.dns_server(server.name, zone, records=records)
+        except TopologyError as error:
+            raise table.error(str(error), "records" if records else "zone") from None
+        try:
+            network.nameserver(server.name, hosts=hosts, search=search, timeout=timeout, attempts=attempts)
+        except TopologyError as error:
+            raise table.error(str(error)) from None
 
     @staticmethod
     def _strings(table: _Table, key: str) -> list[str]:
