@@ -311,6 +311,42 @@ def test_stdlib_http_server_on_wirelab_fetched_by_curl(tmp_path: Path) -> None:
         assert any('"GET / HTTP/1.1" 200' in line for line in wirelab.stderr), wirelab.text()
 
 
+_PAGE = """<!doctype html>
+<html><head><title>wirelab</title><link rel="stylesheet" href="style.css"></head>
+<body><h1 id="t">loading</h1><script src="app.js"></script></body></html>
+"""
+_SCRIPT = """const t = document.getElementById("t");
+t.textContent = "rendered from wirelab";
+t.dataset.color = getComputedStyle(t).color;
+"""
+
+
+def test_headless_chromium_renders_a_page_from_http_server_on_wirelab(tmp_path: Path) -> None:
+    require("chromium")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text(_PAGE)
+    (site / "style.css").write_text("h1 { color: rgb(0, 128, 0); }\n")
+    (site / "app.js").write_text(_SCRIPT)
+    screenshot = tmp_path / "page.png"
+    chromium = [
+        "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]  # fmt: skip
+    with namespace() as ns:
+        wirelab = ns.wirelab("--serve", "http", "--directory", str(site)).ready()
+        dom = ns.run(*chromium, "--dump-dom", f"http://{WIRELAB_IP}/", timeout=60).stdout
+        ns.run(*chromium, f"--screenshot={screenshot}", "--window-size=400,200", f"http://{WIRELAB_IP}/", timeout=60)
+        assert wirelab.stop() == 0
+    # The page, its stylesheet and its script all came over wirelab's TCP: the script ran and saw the style.
+    assert '<h1 id="t" data-color="rgb(0, 128, 0)">rendered from wirelab</h1>' in dom, dom
+    for path in ("/", "/style.css", "/app.js"):
+        assert any(f'"GET {path} HTTP/1.1" 200' in line for line in wirelab.stderr), wirelab.text()
+    png = screenshot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (400, 200)  # IHDR
+
+
 # -- the device -----------------------------------------------------------------------------------
 
 
