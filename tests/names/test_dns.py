@@ -205,6 +205,23 @@ class TestFailures:
         assert kinds(net, "client") == ["dns.query.sent", "dns.answer.ignored", "dns.answer.received"]
         assert net.counters["client"]["dns.answer.ignored"] == 1
 
+    def test_every_decision_of_the_server_and_the_resolver_reads_in_both_languages(self) -> None:
+        net = lab()
+        _, raw = run(
+            net,
+            ("client", "lookup.py", ["server.lab", "nosuch.lab", "example.com", "lab"], "1ms"),
+            ("client", "raw_query.py", ["10.0.0.53"], "2s"),
+        )
+        assert raw.stdout == "(b'\\x124\\x81\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00', ('10.0.0.53', 53))\n"
+        served = {event.kind for event in net.trace.select(node="ns", protocol="dns")}
+        assert served == {f"dns.server.{kind}" for kind in ("answered", "nxdomain", "refused", "no-data", "error")}
+        events = net.trace.select(protocol="dns")
+        assert {event.kind for event in events} >= {"dns.answer.no-data", "dns.answer.error", "dns.failed"}
+        for event in events:
+            for language in ("en", "zh"):
+                text = event.render(language)
+                assert "catalog error" not in text and not text.startswith(event.kind), text
+
 
 class TestOrderAndDeterminism:
     def test_the_hosts_table_wins_over_dns(self) -> None:

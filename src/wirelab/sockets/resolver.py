@@ -37,7 +37,7 @@ import enum
 import random
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import dns.exception
 import dns.flags
@@ -106,9 +106,10 @@ class Resolver:
             outcomes.append(outcome)
             if outcome is Outcome.TIMEOUT:
                 break  # glibc's res_nsearch stops the search list when a server does not answer
+        # res_nsearch's verdict: a name that exists somewhere wins, then "try again", then "no such name".
         code = (
             EAI_NODATA if Outcome.NODATA in outcomes
-            else EAI_AGAIN if outcomes[-1] in (Outcome.SERVFAIL, Outcome.TIMEOUT) or Outcome.SERVFAIL in outcomes
+            else EAI_AGAIN if Outcome.SERVFAIL in outcomes or Outcome.TIMEOUT in outcomes
             else EAI_NONAME
         )  # fmt: skip
         error = address_error(code)
@@ -161,7 +162,7 @@ class Resolver:
         return failed, []
 
     def _exchange(
-        self, system: System, server: _Server, wire: bytes, identifier: int, question: Any, kind: str,
+        self, system: System, server: _Server, wire: bytes, identifier: int, question: dns.rrset.RRset, kind: str,
         seconds: int, attempt: int,
     ) -> tuple[Outcome, list[str]]:  # fmt: skip
         """Send the query to one server and wait for its answer (send_dg)."""
@@ -231,18 +232,15 @@ class Resolver:
         return Outcome.FOUND, records
 
     @staticmethod
-    def _matching(data: bytes, identifier: int, question: Any) -> dns.message.Message | None:
+    def _matching(data: bytes, identifier: int, question: dns.rrset.RRset) -> dns.message.Message | None:
         """The response if it answers our query (ID, QR, the same question), else None."""
         try:
-            response = dns.message.from_wire(data, question_only=True)
+            response = dns.message.from_wire(data)
         except dns.exception.DNSException:
             return None
         if response.id != identifier or not response.flags & dns.flags.QR or response.question != [question]:
             return None
-        try:
-            return dns.message.from_wire(data)
-        except dns.exception.DNSException:
-            return None
+        return response
 
     # -- the per-server socket --------------------------------------------------------------------
     def _open(self, server: _Server) -> UdpBinding | None:
