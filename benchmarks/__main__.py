@@ -1,4 +1,4 @@
-"""Run benchmarks: ``./dev bench`` (all) or ``./dev bench codec|sim|tcp|sockets [--quick]``."""
+"""Run benchmarks: ``./dev bench`` (all) or ``./dev bench codec|sim|tcp|sockets|tap [--quick]``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "sim": "benchmarks.sim",
     "tcp": "benchmarks.tcp",
     "sockets": "benchmarks.sockets",
+    "tap": "benchmarks.tap",
 }
 
 
