@@ -46,6 +46,9 @@ _ETHERTYPE_IPV4: Final = b"\x08\x00"
 UdpHandler = Callable[[IPv4Address, int, IPv4Address, int, bytes, int], None]  # src, sport, dst, dport, data, now
 IcmpHandler = Callable[[Ipv4Header, IcmpMessage, int], None]  # header, message, now
 TcpHandler = Callable[[Ipv4Header, TcpHeader, bytes, int], bool]  # True if a connection took it
+# The same for a segment of a synchronized connection, by addresses as ints (src, dst): False, untouched,
+# when the handler would rather see the IPv4 header (no such connection, TIME-WAIT, a listener's SYN...).
+TcpFlowHandler = Callable[[int, int, TcpHeader, bytes, int], bool]
 UdpEndpointHandler = Callable[[Ipv4Header, UdpHeader, bytes, int], bool]  # True if a socket took it
 
 
@@ -96,6 +99,7 @@ class _Handlers:
     udp: dict[int, UdpHandler] = field(default_factory=dict)
     icmp: list[IcmpHandler] = field(default_factory=list)
     tcp: TcpHandler | None = None
+    tcp_flow: TcpFlowHandler | None = None  # the established connections' way in, before the IPv4 header is built
     udp_fallback: UdpEndpointHandler | None = None  # the UDP endpoint (sockets), after the port handlers
 
 
@@ -297,8 +301,9 @@ class IpNode:
                 ethernet, payload = EthernetHeader.parse(frame)
                 self._arp_input(interface, ethernet, ArpPacket.parse(payload), now)
             elif ethertype == _ETHERTYPE_IPV4:
-                counters["eth.rx.ipv4"] += 1
-                self._ip_input(interface, frame[14:], link_broadcast, now)
+                if link_broadcast or not self._tcp_flow_input(frame, now):
+                    counters["eth.rx.ipv4"] += 1
+                    self._ip_input(interface, frame[14:], link_broadcast, now)
             else:
                 counters["eth.drop.unknown-ethertype"] += 1
                 self._event(Layer.LINK, "eth.drop.unknown-ethertype", ethertype=int.from_bytes(ethertype, "big"))
@@ -465,8 +470,39 @@ class IpNode:
         self.counters["udp.rx"] += 1
         handler(header.src, udp.src_port, header.dst, udp.dst_port, data, now)
 
+    def _tcp_flow_input(self, frame: bytes, now: int) -> bool:
+        """The common case of an arriving frame, in one step: a TCP segment for one of my addresses, in an
+        IPv4 header without options that is no fragment and whose checksum holds, from a source that names
+        one host — what :meth:`_ip_input` would hand to :meth:`_tcp_input`, with the same counters in the
+        same order. Anything else returns False before any side effect, and the layered path takes it."""
+        flow = self.handlers.tcp_flow
+        if flow is None or len(frame) < 54 or frame[14] != 0x45 or frame[23] != IpProtocol.TCP:
+            return False
+        total = frame[16] << 8 | frame[17]
+        if total < 40 or total > len(frame) - 14 or (frame[20] << 8 | frame[21]) & 0x3FFF:  # MF or an offset
+            return False
+        header_sum = int.from_bytes(frame[14:34], "big")
+        if header_sum % 0xFFFF or not header_sum:
+            return False  # the layered path counts the bad checksum
+        destination = int.from_bytes(frame[30:34], "big")
+        source = int.from_bytes(frame[26:30], "big")
+        if destination not in self._local or _not_one_host(source, self._broadcast_values):
+            return False
+        counters = self.counters
+        counters["eth.rx.ipv4"] += 1
+        counters["ip.rx.local"] += 1
+        segment = frame[34 : 14 + total]
+        tcp, data = TcpHeader.parse(segment, ipv4_from_packed(frame[26:30]), ipv4_from_packed(frame[30:34]))
+        if not flow(source, destination, tcp, data, now):
+            header, _payload = Ipv4Header.parse(frame[14:])
+            self._tcp_deliver(header, tcp, data, now)
+        return True
+
     def _tcp_input(self, header: Ipv4Header, payload: bytes, now: int) -> None:
         tcp, data = TcpHeader.parse(payload, header.src, header.dst)
+        self._tcp_deliver(header, tcp, data, now)
+
+    def _tcp_deliver(self, header: Ipv4Header, tcp: TcpHeader, data: bytes, now: int) -> None:
         if self.handlers.tcp is not None and self.handlers.tcp(header, tcp, data, now):
             return  # the handler flags timers_changed when its connections' deadlines may have moved
         # No connection: RFC 9293 §3.10.7.1 (CLOSED) — answer anything but a RST with a RST.

@@ -90,6 +90,7 @@ class TcpEndpoint:
         self.subscribers: dict[int, Any] = {}  # id(connection) -> the socket object that owns it
         self._outputs: dict[int, TcpOutput] = {}  # id(connection) -> its way out (which keeps it alive)
         node.handlers.tcp = self.segment_arrives
+        node.handlers.tcp_flow = self.flow_segment_arrives
         node.timer_clients.append(self)
 
     # -- ports ------------------------------------------------------------------------------------
@@ -225,6 +226,18 @@ class TcpEndpoint:
             return False  # the node answers as CLOSED does: RST
         return self._listener_arrives(listener, key, ip, segment, payload, now)
 
+    def flow_segment_arrives(self, src: int, dst: int, segment: TcpHeader, payload: bytes, now: int) -> bool:
+        """A segment for a connection that is not in TIME-WAIT (addresses as ints): what
+        :meth:`segment_arrives` does with it; False, having done nothing, for anything else."""
+        key = (dst, segment.dst_port, src, segment.src_port)
+        connection = self.connections.get(key)
+        if connection is None or connection.state is TcpState.TIME_WAIT:
+            return False
+        self.node.counters["tcp.rx"] += 1
+        connection.segment_arrives(segment, payload, now)
+        self._after(key, connection, now)
+        return True
+
     @staticmethod
     def _time_wait_allows_new_syn(connection: TcpConnection, segment: TcpHeader) -> bool:
         return unwrap(segment.seq, connection.rcv_nxt) > connection.rcv_nxt
@@ -303,13 +316,12 @@ class TcpEndpoint:
         output = self._outputs.get(id(connection))
         if output is None or output.connection is not connection:
             output = self._outputs[id(connection)] = TcpOutput(node, connection)
-        for header, payload in connection.take_outbox():
-            node.counters["tcp.tx"] += 1
-            try:
-                output.send(header, payload)
-            except SendError as error:  # the route vanished: TCP's timers retransmit later
-                node.counters["tcp.tx.unroutable"] += 1
-                self._trace("tcp.tx.unroutable", error=str(error))
+        output.send_all(connection.take_outbox(), self._unroutable)
+
+    def _unroutable(self, error: SendError) -> None:
+        """A segment could not leave (the route vanished): TCP's timers retransmit later."""
+        self.node.counters["tcp.tx.unroutable"] += 1
+        self._trace("tcp.tx.unroutable", error=str(error))
 
     def flush(self, now: int) -> None:
         """Send every connection's pending output (after application calls)."""

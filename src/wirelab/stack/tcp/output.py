@@ -13,10 +13,12 @@ the one the layered path would have produced (the golden captures in the tests h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
 from wirelab.stack.arp import ArpState
+from wirelab.stack.node import SendError
 from wirelab.stack.routing import Route
 from wirelab.wire.ipaddr import address_value
 from wirelab.wire.ipv4 import IpProtocol
@@ -66,32 +68,75 @@ class TcpOutput:
 
     def send(self, header: TcpHeader, payload: bytes) -> None:
         """Send one segment; raises :class:`~wirelab.stack.node.SendError` as ``send_ip`` does."""
-        if not self._send_fused(header, payload):
-            self.node.send_ip(
-                self.remote, IpProtocol.TCP, header.emit(payload, self.local, self.remote), src=self.local
-            )
+        template = self._ready()
+        if template is None or not self._emit(template, header, payload):
+            self._send_layered(header, payload)
 
-    def _send_fused(self, header: TcpHeader, payload: bytes) -> bool:
+    def send_all(self, segments: list[tuple[TcpHeader, bytes]], unroutable: Callable[[SendError], None]) -> None:
+        """Send a connection's outbox in order, counting ``tcp.tx`` for each; ``unroutable`` hears the
+        :class:`~wirelab.stack.node.SendError` of a segment that could not leave. The fused path's
+        conditions are checked once for the lot, and again after any segment that took the layered path
+        (which may have changed them: an ARP refresh, say)."""
+        counters = self.node.counters
+        template = self._ready()
+        for header, payload in segments:
+            counters["tcp.tx"] += 1
+            if template is not None and self._emit(template, header, payload):
+                continue
+            try:
+                self._send_layered(header, payload)
+            except SendError as error:
+                unroutable(error)
+            template = self._ready()
+
+    def _send_layered(self, header: TcpHeader, payload: bytes) -> None:
+        self.node.send_ip(self.remote, IpProtocol.TCP, header.emit(payload, self.local, self.remote), src=self.local)
+
+    def _ready(self) -> TcpFrameTemplate | None:
+        """The template, if segments may take the fused path now (route, ARP entry, MACs and TTL as made)."""
         node = self.node
         if node.trace.enabled:
-            return False  # the layered path narrates every step
+            return None  # the layered path narrates every step
         route = node.routes.lookup(self.remote)
         if route is not self._route:
             self._prepare(route)
         interface = self._interface
         if interface is None or self.remote_value in node._local:
-            return False
+            return None
         # What ArpCache.resolve would do without side effects: a known MAC, not a STALE entry's first use.
         entry = interface.arp.entries.get(self._next_hop)
         if entry is None or entry.mac is None or entry.state is _INCOMPLETE:
-            return False
+            return None
         if entry.state is _STALE and entry.tries == 0:
-            return False
+            return None
+        template = self._template
+        if (
+            template is None
+            or entry.mac is not self._mac
+            or template.src_mac is not interface.mac_packed
+            or template.ttl != node.default_ttl
+        ):
+            self._mac = entry.mac
+            template = self._template = TcpFrameTemplate(
+                entry.mac.packed,
+                interface.mac_packed,
+                address_value(self.local),
+                self.remote_value,
+                self.connection.local[1],
+                self.connection.remote[1],
+                ttl=node.default_ttl,
+            )
+        return template
+
+    def _emit(self, template: TcpFrameTemplate, header: TcpHeader, payload: bytes) -> bool:
+        """Put the segment out as one frame, if its header fits the template; False: nothing was done."""
         options = header.options
-        timestamps = None
         if not options:
+            size = _IPV4_HEADER_LEN + _TCP_HEADER_LEN
+            timestamps = None
             encoded = b""
         elif len(options) == 3 and options[0] is NOP and options[1] is NOP and type(options[2]) is Timestamps:
+            size = _IPV4_HEADER_LEN + _TCP_HEADER_LEN + _TIMESTAMPS_LEN
             timestamps = options[2]
             encoded = b""
         else:
@@ -101,19 +146,19 @@ class TcpOutput:
                 return False  # the layered path raises it
             if len(encoded) > _MAX_OPTIONS_LEN:
                 return False
-        size = _IPV4_HEADER_LEN + _TCP_HEADER_LEN + (_TIMESTAMPS_LEN if timestamps is not None else len(encoded))
-        if header.urgent or header.reserved or size + len(payload) > interface.mtu:
-            return False
-        template = self._template
+            size = _IPV4_HEADER_LEN + _TCP_HEADER_LEN + len(encoded)
+            timestamps = None
+        interface = self._interface
+        assert interface is not None  # a template exists only with its interface
         if (
-            template is None
-            or entry.mac is not self._mac
-            or template.src_mac is not interface.mac_packed
-            or template.ttl != node.default_ttl
+            header.urgent
+            or header.reserved
+            or size + len(payload) > interface.mtu
+            or header.src_port != template.src_port
+            or header.dst_port != template.dst_port
         ):
-            template = self._make_template(interface, entry.mac, header, node.default_ttl)
-        elif template.src_port != header.src_port or template.dst_port != header.dst_port:
             return False
+        node = self.node
         identification = node.next_identification()
         if timestamps is not None:
             frame = template.emit_timestamped(
@@ -148,16 +193,3 @@ class TcpOutput:
             return
         self._interface = interface
         self._next_hop = next_hop
-
-    def _make_template(self, interface: Interface, mac: MacAddress, header: TcpHeader, ttl: int) -> TcpFrameTemplate:
-        self._mac = mac
-        template = self._template = TcpFrameTemplate(
-            mac.packed,
-            interface.mac_packed,
-            address_value(self.local),
-            self.remote_value,
-            header.src_port,
-            header.dst_port,
-            ttl=ttl,
-        )
-        return template
