@@ -15,12 +15,15 @@ from __future__ import annotations
 import hashlib
 import random
 from ipaddress import IPv4Address
+from typing import Any
 
 import pytest
 
 from wirelab.apps.bulk import BulkSink, BulkSource
 from wirelab.sim.network import Network
 from wirelab.stack.tcp.config import TcpConfig
+from wirelab.stack.tcp.endpoint import TcpEndpoint
+from wirelab.stack.tcp.output import TcpOutput
 
 BIG_BUFFERS = TcpConfig(send_buffer=4 << 20, receive_buffer=4 << 20)
 IMPAIRED = {"loss": "5%", "reorder": "5%", "duplicate": "1%", "corrupt": "1%", "corrupt_past_fcs": True}
@@ -31,8 +34,15 @@ def pattern(seed: int, size: int) -> bytes:
     return (block * (size // len(block) + 1))[:size]
 
 
-def lan_transfer(size: int, config: TcpConfig | None, *, seed: int = 1, impaired: bool = False) -> str:
-    """The benchmark's topology (1 Gbit/s, 10 µs, one switch, MTU 1500), a -> b."""
+def lan_transfer(
+    size: int,
+    config: TcpConfig | None,
+    *,
+    seed: int = 1,
+    impaired: bool = False,
+    counters: dict[str, Any] | None = None,
+) -> str:
+    """The benchmark's topology (1 Gbit/s, 10 µs, one switch, MTU 1500), a -> b; fills ``counters``."""
     net = Network(seed=seed, trace=False)
     sw = net.switch("sw", ports=4)
     a = net.host("a", "10.0.0.1/24")
@@ -47,6 +57,8 @@ def lan_transfer(size: int, config: TcpConfig | None, *, seed: int = 1, impaired
     net.run()
     key = (IPv4Address("10.0.0.1"), source.connection.local[1])
     assert sink.digests.get(key) == hashlib.sha256(data).hexdigest()
+    if counters is not None:
+        counters.update({name: dict(values) for name, values in net.counters.items()})
     digest = hashlib.sha256()
     for capture in captures:
         assert capture.missed == 0
@@ -98,3 +110,23 @@ def test_lan_transfer_frames_and_timings_are_unchanged(scenario: str, expected: 
 
 def test_routed_transfer_frames_timings_and_trace_are_unchanged() -> None:
     assert routed_traced_transfer(200_000) == "888930191fddc6e6bbafb3d9d3d66264a396d645c078cde5395e4bce9cc41c41"
+
+
+@pytest.mark.parametrize("impaired", [False, True], ids=["clean", "impaired"])
+def test_the_one_step_paths_count_what_the_layered_paths_count(impaired: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Frames in and out of established connections skip layers; every node's and link's counters must
+    still be the layered paths' (which run when the one-step paths are switched off)."""
+    fused: dict[str, Any] = {}
+    fused_digest = lan_transfer(500_000, None, seed=3, impaired=impaired, counters=fused)
+    monkeypatch.setattr(TcpOutput, "_ready", lambda self: None)
+    original_init = TcpEndpoint.__init__
+
+    def layered_init(self: TcpEndpoint, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.node.handlers.tcp_flow = None
+
+    monkeypatch.setattr(TcpEndpoint, "__init__", layered_init)
+    layered: dict[str, Any] = {}
+    assert lan_transfer(500_000, None, seed=3, impaired=impaired, counters=layered) == fused_digest
+    assert layered == fused
+    assert fused["a"]["tcp.tx"] > 300 and fused["b"]["ip.rx.local"] > 300
