@@ -70,6 +70,11 @@ def setup(parser: argparse.ArgumentParser) -> Handler:
         "-i", "--interval", type=float, default=1.0, metavar="SECONDS", help="--ping's interval (default: 1)"
     )
     parser.add_argument("--stats", action="store_true", help="at the end, print the ARP table and the counters")
+    parser.add_argument(
+        "--offload",
+        action="store_true",
+        help="let the kernel hand wirelab 64 KB TCP segments and partial checksums (IFF_VNET_HDR, TSO)",
+    )
     parser.add_argument("--pcap", metavar="FILE", help="write every frame in and out of the TAP to FILE")
     parser.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
     parser.add_argument(
@@ -154,7 +159,7 @@ def main(args: argparse.Namespace) -> int:
         raise TapUsageError("--port needs exactly one --serve")
     program = program_target(args.program) if args.program else None
 
-    device = TapDevice.open(args.dev)
+    device = TapDevice.open(args.dev, offload=args.offload)
     engine = RealTimeEngine()
     host: TapHost | None = None
 
@@ -265,7 +270,12 @@ def _print_stats(host: TapHost) -> None:
     if host.tcp is not None:
         for line in host.tcp.socket_table().splitlines():
             _status(f"ss {line}")
-    for name, value in sorted(host.counters.items()):
+    device = host.device
+    counts = {**host.counters, "tap.rx.frames": host.frames_in}
+    if device.offload:
+        counts["tap.rx.large-segments"] = device.large_segments
+        counts["tap.rx.checksum-completed"] = device.checksums_completed
+    for name, value in sorted(counts.items()):
         _status(f"counter {name} {value}")
 
 
