@@ -4,7 +4,8 @@ In one run, inside network namespaces made for it (10.7.0.0/24; removed afterwar
 (a) bulk Linux -> wirelab: a Python client in the namespace sends N MiB to ``wirelab tap --serve discard``;
 (b) bulk wirelab -> Linux: the same client program, run on wirelab, sends to a Python sink of the kernel's;
 (c) 64-byte TCP echo round trip from a Linux client to ``wirelab tap --serve echo``: median and p99;
-and (a)-(c) between two namespaces joined by a veth pair, kernel to kernel, with the same programs.
+again with ``--offload`` (the kernel hands wirelab 64 KB TCP segments: TSO, IFF_VNET_HDR), and (a)-(c)
+between two namespaces joined by a veth pair, kernel to kernel, with the same programs.
 Each figure is payload per wall second from the connection's establishment to the last FIN.
 Targets (issue 6): >= 100 MB/s each way, echo median <= 0.2 ms. Needs root (skipped otherwise).
 """
@@ -138,6 +139,7 @@ def main(quick: bool = False) -> None:
         print("skipped: needs root and /dev/net/tun (network namespaces, TAP devices)")
         return
     rows = [("wirelab <-> Linux, TAP", wirelab_figures(mebibytes, echoes))]
+    rows.append(("wirelab <-> Linux, TAP --offload", wirelab_figures(mebibytes, echoes, ("--offload",))))
     rows.append(("Linux <-> Linux, veth (reference)", kernel_figures(mebibytes, echoes)))
     print(f"{'':36}{'in MB/s':>10}{'out MB/s':>10}{'echo median ms':>16}{'p99 ms':>9}")
     for label, (inbound, outbound, median, p99) in rows:
