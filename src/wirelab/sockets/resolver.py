@@ -8,7 +8,8 @@ looked up as glibc's nsswitch ``hosts: files dns`` says: first the host's own ta
 in turn, as glibc's ``res_send`` does:
 
 - one query message, its ID drawn from the host's seeded random stream, resent unchanged on every
-  try; one connected UDP socket per nameserver, on an ephemeral port (``bind`` to port 0);
+  try; one connected UDP socket per nameserver, on an ephemeral port from a random point of the range
+  (Linux's UDP autobind);
 - the answer must come from the nameserver's address and port 53 (the connected socket), carry the
   query's ID, be a response, and repeat its question; anything else is ignored and the wait goes on
   (RFC 5452 §4.3: what makes blind spoofing hard);
@@ -51,6 +52,7 @@ import dns.rrset
 from wirelab.sockets.channel import Channel
 from wirelab.sockets.errors import EAI_AGAIN, EAI_NODATA, EAI_NONAME, address_error
 from wirelab.stack.node import SendError
+from wirelab.stack.ports import EphemeralPorts
 from wirelab.stack.udp import UdpBinding
 from wirelab.trace import Layer
 from wirelab.wire.ipaddr import UNSPECIFIED
@@ -247,8 +249,11 @@ class Resolver:
         if server.binding is not None:
             return server.binding
         host = self.host
+        # An ephemeral port from a random start of the range, drawn from the resolver's seeded stream, for
+        # every socket — as Linux's udp_lib_get_port does: the source port is the 16 bits of randomness a
+        # blind spoofer must guess besides the ID (RFC 5452 §10).
         try:
-            binding = host.udp.bind(UNSPECIFIED, 0)  # an ephemeral port (stack.ports), as bind(0) gives
+            binding = host.udp.bind(UNSPECIFIED, 0, ephemeral=EphemeralPorts(self.rng))
         except SendError:
             return None
         binding.peer = (server.address, DNS_PORT)  # connect(): only its answers, and its ICMP errors

@@ -81,19 +81,21 @@ class UdpEndpoint:
             or port in self.node.handlers.udp
         )
 
-    def bind(self, address: IPv4Address, port: int) -> UdpBinding:
+    def bind(self, address: IPv4Address, port: int, *, ephemeral: EphemeralPorts | None = None) -> UdpBinding:
+        """Bind ``address``:``port``; port 0 takes the next free port of ``ephemeral`` (by default the
+        endpoint's own allocator, which walks the range in turn)."""
         if address != UNSPECIFIED and not self.node.is_local(address):
             raise SendError("EADDRNOTAVAIL", "Cannot assign requested address")
         if port == 0:
-            port = self._ephemeral_port(address)
+            port = self._ephemeral_port(address, ephemeral or self._ephemeral)
         elif self._port_taken(address, port):
             raise SendError("EADDRINUSE", "Address already in use")
         binding = UdpBinding(address, port)
         self.bindings[(address, port)] = binding
         return binding
 
-    def _ephemeral_port(self, address: IPv4Address) -> int:
-        port = self._ephemeral.take(lambda candidate: self._port_taken(address, candidate))
+    def _ephemeral_port(self, address: IPv4Address, ephemeral: EphemeralPorts) -> int:
+        port = ephemeral.take(lambda candidate: self._port_taken(address, candidate))
         if port is None:
             raise SendError("EADDRNOTAVAIL", "Cannot assign requested address")
         return port
