@@ -341,9 +341,11 @@ class Network:
         timeout: int = 5,
         attempts: int = 2,
     ) -> None:
-        """Every host (or just ``hosts``) uses ``server`` as its nameserver (its /etc/resolv.conf).
-        ``server`` is a node — its address on the host's own LAN if it has one there, else its first —
-        or an address. ``search``: the domains a short name is tried in (``["lab"]``)."""
+        """Every host built so far (routers aside), or just ``hosts``, uses ``server`` as its nameserver:
+        its /etc/resolv.conf (:attr:`HostSockets.resolv_conf`) says so. ``server`` is a node — its
+        address on the host's own LAN if it has one there, else its first — or an address. ``search``:
+        the domains a short name is tried in (``["lab"]``); ``timeout`` (seconds) and ``attempts`` as
+        resolv.conf(5)'s options."""
         if isinstance(server, str) and server not in self.nodes:
             try:
                 fixed: IPv4Address | None = IPv4Address(server)
