@@ -76,7 +76,7 @@ class BulkSink:
         digest = stream.digest
         octets = stream.octets
         while connection.readable:
-            data = endpoint.call(connection, "receive", CHUNK)
+            data = endpoint.read(connection, CHUNK)
             digest.update(data)
             octets += len(data)
         stream.octets = octets

@@ -130,7 +130,9 @@ class Switch:
                         in_port=ingress,
                         out_port=out_port,
                     )
-                self.ports[out_port].send(frame)
+                channel = self.ports[out_port].channel
+                if channel is not None:  # Port.send, without its call
+                    channel.transmit(frame)
                 return
             reason = "unknown-unicast"
         else:

@@ -15,6 +15,7 @@ frame)``, where index :data:`LOOPBACK` carries an IP packet the node sent to its
 from __future__ import annotations
 
 import random
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
@@ -41,6 +42,10 @@ LOOPBACK_NETWORK: Final = IPv4Network("127.0.0.0/8")
 _BROADCAST_PACKED: Final = b"\xff\xff\xff\xff\xff\xff"
 _ETHERTYPE_ARP: Final = b"\x08\x06"
 _ETHERTYPE_IPV4: Final = b"\x08\x00"
+# An IPv4 header's fields that the TCP flow path checks: version/IHL, total length, flags/fragment offset,
+# protocol, source and destination (the rest skipped; the checksum is verified over the whole header).
+_IPV4_FLOW_FIELDS: Final = struct.Struct("!BxHxxHxBxxII")
+_TCP: Final = int(IpProtocol.TCP)
 
 # Application hooks: what arrives for a UDP port, and ICMP messages for the node's applications.
 UdpHandler = Callable[[IPv4Address, int, IPv4Address, int, bytes, int], None]  # src, sport, dst, dport, data, now
@@ -476,16 +481,20 @@ class IpNode:
         one host — what :meth:`_ip_input` would hand to :meth:`_tcp_input`, with the same counters in the
         same order. Anything else returns False before any side effect, and the layered path takes it."""
         flow = self.handlers.tcp_flow
-        if flow is None or len(frame) < 54 or frame[14] != 0x45 or frame[23] != IpProtocol.TCP:
+        if flow is None or len(frame) < 54:
             return False
-        total = frame[16] << 8 | frame[17]
-        if total < 40 or total > len(frame) - 14 or (frame[20] << 8 | frame[21]) & 0x3FFF:  # MF or an offset
+        version_ihl, total, flags_fragment, protocol, source, destination = _IPV4_FLOW_FIELDS.unpack_from(frame, 14)
+        if (
+            version_ihl != 0x45  # version 4, no options
+            or protocol != _TCP
+            or total < 40
+            or total > len(frame) - 14
+            or flags_fragment & 0x3FFF  # MF or an offset: a fragment
+        ):
             return False
         header_sum = int.from_bytes(frame[14:34], "big")
         if header_sum % 0xFFFF or not header_sum:
             return False  # the layered path counts the bad checksum
-        destination = int.from_bytes(frame[30:34], "big")
-        source = int.from_bytes(frame[26:30], "big")
         if destination not in self._local or _not_one_host(source, self._broadcast_values):
             return False
         counters = self.counters

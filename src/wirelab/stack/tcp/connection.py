@@ -463,7 +463,7 @@ class TcpConnection:
         flags = int(segment.flags)
         if flags & (SYN | FIN | RST | URG) or not flags & ACK:
             return False
-        if self.in_recovery or self._sacked or self._out_of_order or self._fin_seq is not None:
+        if self.in_recovery or self._sacked or self._out_of_order.blocks or self._fin_seq is not None:
             return False
         options = segment.options
         timestamps: Timestamps | None = None
@@ -980,7 +980,7 @@ class TcpConnection:
         if self.timestamps:
             tsval = (now // 1_000_000 + self.ts_offset) & MASK  # _tsval(now), inlined
             options = (NOP, NOP, _new(Timestamps, (tsval, self.ts_recent, 8)))
-        if self.sack and self._out_of_order:
+        if self.sack and self._out_of_order.blocks:
             options = (*options, NOP, NOP, Sack(self._sack_blocks(3 if self.timestamps else 4)))
         window = self._receive_window()
         advertised = self.rcv_adv - self.rcv_nxt

@@ -337,6 +337,15 @@ class TcpEndpoint:
         self._after(four_tuple(connection.local, connection.remote), connection, now)
         return result
 
+    def read(self, connection: TcpConnection, limit: int) -> bytes:
+        """``call(connection, "receive", limit)``: the same, except that a read that left the connection
+        nothing to send or report (no window update due: most reads) skips the routing of its output."""
+        now = self.node.now
+        data = connection.receive(limit, now)
+        if connection.outbox or connection.events or connection.state is TcpState.CLOSED:
+            self._after(four_tuple(connection.local, connection.remote), connection, now)
+        return data
+
     # -- timers -----------------------------------------------------------------------------------
     def poll_at(self) -> int | None:
         best: int | None = None
