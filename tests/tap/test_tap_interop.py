@@ -129,7 +129,8 @@ def _peer(name: str) -> Path:
 
 def test_with_offloads_tcp_udp_and_icmp_stay_byte_exact(tmp_path: Path) -> None:
     """--offload: the kernel hands wirelab TCP segments of up to 64 KB and leaves transport checksums
-    to it (IFF_VNET_HDR); wirelab finishes them, and its own capture decodes with every checksum good."""
+    to it (IFF_VNET_HDR), and wirelab writes its back-to-back segments as large ones the kernel takes
+    whole; its own capture (the segments as its TCP made them) decodes with every checksum good."""
     require("ping", "tshark")
     capture = tmp_path / "offload.pcap"
     with namespace() as ns:
@@ -141,11 +142,13 @@ def test_with_offloads_tcp_udp_and_icmp_stay_byte_exact(tmp_path: Path) -> None:
         _assert_same_bytes("to wirelab", sink.stdout, sender.stdout.splitlines())
         counters = _counters(sink.stderr)
         assert counters["tap.rx.large-segments"] > 0 and counters["tap.rx.checksum-completed"] > 0, sink.text()
-        giver = ns.wirelab("--offload", program=[str(_peer("tcp_give.py")), "5001", str(TEN_MB), "12"])
+        giver = ns.wirelab("--offload", "--stats", program=[str(_peer("tcp_give.py")), "5001", str(TEN_MB), "12"])
         giver.ready().wait_for("listening", stream="stdout")
         taker = ns.python("tcp_take.py", WIRELAB_IP, "5001")
         assert giver.finish() == 0, giver.text()
         _assert_same_bytes("from wirelab", giver.stdout, taker.stdout.splitlines())
+        sent = _counters(giver.stderr)
+        assert sent["tap.tx.large-segments"] > 0 and sent["tap.tx.writes"] < sent["ip.tx"], giver.text()
         echo = ns.wirelab("--offload", "--serve", "echo").ready()
         assert ns.python("udp_ask.py", WIRELAB_IP, "7", "offloaded").stdout.strip() == "reply offloaded"
         assert "2 received, 0% packet loss" in ns.run("ping", "-c", "2", "-i", "0.2", "-s", "1400", WIRELAB_IP).stdout

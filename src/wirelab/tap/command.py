@@ -275,6 +275,8 @@ def _print_stats(host: TapHost) -> None:
     if device.offload:
         counts["tap.rx.large-segments"] = device.large_segments
         counts["tap.rx.checksum-completed"] = device.checksums_completed
+        counts["tap.tx.writes"] = host.port.written
+        counts["tap.tx.large-segments"] = host.port.joined
     for name, value in sorted(counts.items()):
         _status(f"counter {name} {value}")
 

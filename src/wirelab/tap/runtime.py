@@ -35,6 +35,7 @@ from wirelab.sim.node import SimNode
 from wirelab.stack.node import IpNode
 from wirelab.stack.tcp.config import MILLISECOND, TcpConfig
 from wirelab.stack.tcp.endpoint import TcpEndpoint
+from wirelab.tap.coalesce import coalesce
 from wirelab.tap.device import TapDevice
 from wirelab.trace import Counters, Trace
 from wirelab.wire.arp import ArpPacket
@@ -149,14 +150,21 @@ class RealTimeEngine(Simulator):
 
 
 class TapPort(Port):
-    """The port of a :class:`TapHost`: what the stack sends goes to the kernel through the TAP."""
+    """The port of a :class:`TapHost`: what the stack sends goes to the kernel through the TAP.
 
-    __slots__ = ("device", "pcap")
+    With offloads, frames wait in :attr:`pending` until the host's flush, which writes them with
+    :meth:`drain` — consecutive segments of a TCP flow joined into one (:mod:`wirelab.tap.coalesce`).
+    """
+
+    __slots__ = ("device", "joined", "pcap", "pending", "written")
 
     def __init__(self, node: SimNode, index: int, device: TapDevice) -> None:
         super().__init__(node, index, f"{node.name}:{device.name}")
         self.device = device
         self.pcap: Callable[[bytes], None] | None = None
+        self.pending: list[bytes] = []
+        self.written = 0  # offload: writes to the TAP
+        self.joined = 0  # offload: of those, large frames made of several segments
 
     @property
     def connected(self) -> bool:
@@ -165,7 +173,19 @@ class TapPort(Port):
     def send(self, frame: bytes) -> bool:
         if self.pcap is not None:
             self.pcap(frame)
+        if self.device.offload:
+            self.pending.append(frame)
+            return True
         return self.device.write(frame)
+
+    def drain(self) -> None:
+        frames, self.pending = self.pending, []
+        write = self.device.write_with_header
+        for data in coalesce(frames):
+            write(data)
+            self.written += 1
+            if data[1]:  # the virtio-net header's gso_type: a joined run
+                self.joined += 1
 
 
 class TapHost(SimNode):
@@ -243,6 +263,16 @@ class TapHost(SimNode):
                 observer(frame)
             self.receive(port, frame)
 
+    def flush(self) -> None:
+        super().flush()
+        if self.port.pending:
+            self.port.drain()
+
+    def _send_frame(self, frame: bytes) -> None:
+        self.port.send(frame)
+        if self.port.pending:
+            self.port.drain()
+
     def probe(self, wait: float, *, probes: int = 2) -> MacAddress | None:
         """RFC 5227 address conflict detection, shortened: ``probes`` ARP probes for our address (sender
         0.0.0.0, so no cache learns from them) spread over ``wait`` seconds; the MAC of whoever answers
@@ -270,7 +300,7 @@ class TapHost(SimNode):
         try:
             gap = round(wait * SECOND / probes)
             for index in range(probes):
-                self.engine.call_later(index * gap, lambda _: self.port.send(probe))
+                self.engine.call_later(index * gap, self._send_frame, probe)
             self.engine.run_until(lambda: bool(owners), timeout=wait)
         finally:
             self.observers.remove(watch)

@@ -1,0 +1,159 @@
+"""Segmentation offload on the way out: back-to-back TCP segments of one flow, written as one large frame.
+
+With ``--offload`` the TAP speaks virtio-net (IFF_VNET_HDR), and a frame written to it may be a TCP/IPv4
+"super-segment" of up to 64 KB, marked ``GSO_TCPV4`` with the segment size: the kernel takes it whole —
+one trip through its stack instead of forty-odd — and cuts it into MSS-sized segments only if it has to
+forward it. That is TSO seen from the NIC's side. wirelab's TCP still makes every MSS-sized segment; this
+module only joins, in the order they were sent, the runs that a TSO-capable sender would have sent as
+one: same flow, same ACK, window and options, contiguous sequence numbers, equal sizes (the last may be
+shorter), only ACK (and PSH on the last) set, no IP options, not fragmented. Anything else goes out as it
+was, behind a header that asks for nothing.
+
+The large frame's TCP checksum is left partial (``NEEDS_CSUM``: the pseudo-header sum over the whole
+length, as Linux's own TSO frames carry), so no one sums 64 KB twice.
+
+Pure functions: no I/O (STYLE habit 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from wirelab.tap.device import VIRTIO_NET_HDR_F_NEEDS_CSUM, VNET_HEADER, VNET_NO_OFFLOAD
+from wirelab.wire.checksum import fold, word_sum
+
+VIRTIO_NET_HDR_GSO_TCPV4: Final = 1
+MAX_IP_PACKET: Final = 65535
+
+# Offsets in an untagged Ethernet frame carrying an IPv4 header without options (RFC 791 §3.1) and
+# TCP (RFC 9293 §3.1).
+ETHERNET_LEN: Final = 14
+IP: Final = ETHERNET_LEN
+IP_VERSION_IHL: Final = IP + 0
+IP_TOTAL_LENGTH: Final = IP + 2
+IP_FLAGS_FRAGMENT: Final = IP + 6
+IP_PROTOCOL: Final = IP + 9
+IP_CHECKSUM: Final = IP + 10
+IP_ADDRESSES: Final = IP + 12  # source then destination, 8 octets
+IP_HEADER_LEN: Final = 20
+TCP: Final = IP + IP_HEADER_LEN
+TCP_SEQ: Final = TCP + 4
+TCP_ACK: Final = TCP + 8
+TCP_DATA_OFFSET: Final = TCP + 12
+TCP_FLAGS: Final = TCP + 13
+TCP_CHECKSUM_OFFSET: Final = 16  # from the start of the TCP header
+TCP_MIN_HEADER_LEN: Final = 20
+
+_ETHERTYPE_IPV4: Final = b"\x08\x00"
+_FLAG_PSH: Final = 0x08
+_FLAG_ACK: Final = 0x10
+_ONLY_ACK_PSH: Final = 0xFF & ~(_FLAG_ACK | _FLAG_PSH)  # FIN SYN RST URG ECE CWR: never joined
+_FRAGMENTED: Final = 0x3FFF  # MF and the fragment offset
+
+
+class _Run:
+    """Segments being joined: the first frame, its header lengths, and the payloads so far."""
+
+    __slots__ = ("first", "header_len", "key", "next_seq", "payloads", "push", "size", "total")
+
+    def __init__(self, frame: bytes, key: bytes, header_len: int, seq: int, payload: bytes, push: bool) -> None:
+        self.first = frame
+        self.key = key
+        self.header_len = header_len  # Ethernet + IP + TCP
+        self.size = len(payload)  # the segment size every segment but the last has
+        self.payloads = [payload]
+        self.total = len(payload)
+        self.next_seq = (seq + len(payload)) & 0xFFFFFFFF
+        self.push = push
+
+
+def _segment(frame: bytes) -> tuple[bytes, int, int, bytes, bool] | None:
+    """(flow key, header length, seq, payload, PSH) of a frame that may be joined, or None."""
+    if (
+        len(frame) < TCP + TCP_MIN_HEADER_LEN
+        or frame[12:14] != _ETHERTYPE_IPV4
+        or frame[IP_VERSION_IHL] != 0x45
+        or frame[IP_PROTOCOL] != 6
+    ):
+        return None
+    flags = frame[TCP_FLAGS]
+    if flags & _ONLY_ACK_PSH or not flags & _FLAG_ACK:
+        return None
+    if int.from_bytes(frame[IP_FLAGS_FRAGMENT : IP_FLAGS_FRAGMENT + 2], "big") & _FRAGMENTED:
+        return None
+    tcp_len = (frame[TCP_DATA_OFFSET] >> 4) * 4
+    end = IP + int.from_bytes(frame[IP_TOTAL_LENGTH : IP_TOTAL_LENGTH + 2], "big")  # not the padding
+    header_len = TCP + tcp_len
+    if tcp_len < TCP_MIN_HEADER_LEN or end <= header_len or end > len(frame):
+        return None
+    # Everything that must be equal along a run: addresses, TOS, DF and TTL, ports, ACK, window, options.
+    key = b"".join(
+        (
+            frame[:ETHERNET_LEN],
+            frame[IP + 1 : IP + 2],
+            frame[IP_FLAGS_FRAGMENT : IP_FLAGS_FRAGMENT + 1],
+            frame[IP + 8 : IP + 9],
+            frame[IP_ADDRESSES:TCP_SEQ],
+            frame[TCP_ACK:TCP_FLAGS],
+            frame[TCP + 14 : TCP + 16],
+            frame[TCP + TCP_MIN_HEADER_LEN : header_len],
+        )
+    )
+    seq = int.from_bytes(frame[TCP_SEQ : TCP_SEQ + 4], "big")
+    return key, header_len, seq, frame[header_len:end], bool(flags & _FLAG_PSH)
+
+
+def coalesce(frames: Sequence[bytes]) -> list[bytes]:
+    """What to write to an IFF_VNET_HDR TAP for ``frames``, in order: each a virtio-net header and a frame."""
+    written: list[bytes] = []
+    run: _Run | None = None
+    for frame in frames:
+        segment = _segment(frame)
+        if segment is not None and run is not None:
+            key, header_len, seq, payload, push = segment
+            if (
+                key == run.key
+                and seq == run.next_seq
+                and not run.push
+                and len(run.payloads[-1]) == run.size
+                and len(payload) <= run.size
+                and run.header_len - ETHERNET_LEN + run.total + len(payload) <= MAX_IP_PACKET
+            ):
+                run.payloads.append(payload)
+                run.total += len(payload)
+                run.next_seq = (seq + len(payload)) & 0xFFFFFFFF
+                run.push = push
+                continue
+        if run is not None:
+            written.append(_emit(run))
+            run = None
+        if segment is None:
+            written.append(VNET_NO_OFFLOAD + frame)
+        else:
+            key, header_len, seq, payload, push = segment
+            run = _Run(frame, key, header_len, seq, payload, push)
+    if run is not None:
+        written.append(_emit(run))
+    return written
+
+
+def _emit(run: _Run) -> bytes:
+    first = run.first
+    if len(run.payloads) == 1:
+        return VNET_NO_OFFLOAD + first  # one segment: as TCP made it, checksum and all
+    header = bytearray(first[: run.header_len])
+    ip_length = run.header_len - ETHERNET_LEN + run.total
+    header[IP_TOTAL_LENGTH : IP_TOTAL_LENGTH + 2] = ip_length.to_bytes(2, "big")
+    header[IP_CHECKSUM : IP_CHECKSUM + 2] = b"\x00\x00"
+    ip_checksum = 0xFFFF - fold(word_sum(header[IP:TCP]))
+    header[IP_CHECKSUM : IP_CHECKSUM + 2] = ip_checksum.to_bytes(2, "big")
+    if run.push:
+        header[TCP_FLAGS] |= _FLAG_PSH
+    tcp_length = ip_length - IP_HEADER_LEN
+    pseudo = fold(word_sum(header[IP_ADDRESSES:TCP], 6 + tcp_length))  # RFC 9293 §3.1, not complemented
+    header[TCP + TCP_CHECKSUM_OFFSET : TCP + TCP_CHECKSUM_OFFSET + 2] = pseudo.to_bytes(2, "big")
+    vnet = VNET_HEADER.pack(
+        VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, run.header_len, run.size, TCP, TCP_CHECKSUM_OFFSET
+    )
+    return b"".join((vnet, header, *run.payloads))
