@@ -1063,23 +1063,24 @@ class TcpConnection:
                 sent_any = True
         data_end = self._send_start + len(self._send)
         while True:
-            if self.in_recovery and self.sack:
-                room = self.cc.cwnd - self._pipe()
-            else:
-                room = self.cc.cwnd - (self.snd_nxt - self.snd_una)
-            window_room = self.snd_una + self.snd_wnd - self.snd_nxt
             available = data_end - self.snd_nxt
-            fin_due = (
-                self._fin_queued
-                and self.snd_nxt == data_end
-                and (self._fin_seq is None or self.snd_nxt <= self._fin_seq)
-            )
             if available <= 0:
+                # Nothing left but perhaps the FIN (the rooms below do not hold it back: it takes no space).
+                fin_due = (
+                    self._fin_queued
+                    and self.snd_nxt == data_end
+                    and (self._fin_seq is None or self.snd_nxt <= self._fin_seq)
+                )
                 if fin_due and (self._fin_seq is None or self.snd_nxt == self._fin_seq):
                     sent = self._send_range(self.snd_nxt, now, retransmission=self.snd_nxt < self.snd_max)
                     self.snd_nxt += sent
                     sent_any = sent_any or bool(sent)
                 break
+            if self.in_recovery and self.sack:
+                room = self.cc.cwnd - self._pipe()
+            else:
+                room = self.cc.cwnd - (self.snd_nxt - self.snd_una)
+            window_room = self.snd_una + self.snd_wnd - self.snd_nxt
             length = min(mss, available, window_room, room)
             if length <= 0:
                 if window_room <= 0 and self.snd_max == self.snd_una and self._persist_at is None:
