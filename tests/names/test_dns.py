@@ -24,6 +24,7 @@ from wirelab.sim.network import Network
 from wirelab.sim.node import SimNode
 from wirelab.sockets.host import host_of
 from wirelab.sockets.names import ResolvConf
+from wirelab.stack.node import SendError
 from wirelab.wire.ethernet import EthernetHeader, EtherType
 from wirelab.wire.ipv4 import IpProtocol, Ipv4Header
 from wirelab.wire.udp import UdpHeader
@@ -174,7 +175,37 @@ class TestFailures:
         unreachable = net.trace.select(node="client", kind="dns.unreachable")
         assert [event.fields["errno"] for event in unreachable] == ["ECONNREFUSED", "ECONNREFUSED"]
 
-    def test_the_timeout_and_attempts_of_resolv_conf_and_a_second_server(self) -> None:
+    def test_port_53_is_the_servers_and_a_script_cannot_take_it(self) -> None:
+        net = lab()
+        service = net.dns_services["ns"]
+        (taken,) = run(net, ("ns", "udp_bind.py", ["53"], "0s"))
+        assert "OSError: [Errno 98] Address already in use" in taken.stderr
+        service.stop()
+        (bound,) = run(net, ("ns", "udp_bind.py", ["53"], "0s"))
+        assert bound.stdout == "bound ('0.0.0.0', 53)\n"
+        socket = host_of(net["ns"]).udp.bind(IPv4Address("0.0.0.0"), 53)  # a socket holds it now
+        with pytest.raises(SendError, match="Address already in use"):
+            service.start()
+        host_of(net["ns"]).udp.unbind(socket)
+        service.start()
+        assert service.running
+
+    def test_when_the_first_nameserver_is_silent_the_second_answers_after_its_timeout(self) -> None:
+        net = lab()
+        ns2 = net.host("ns2", "10.0.0.54/24", gateway="10.0.0.1")
+        net.link(ns2, "sw2", delay="100us")
+        net.dns_server("ns2", "lab")
+        client = net["client"]
+        assert isinstance(client, SimNode)
+        host_of(client).resolv_conf = ResolvConf((IPv4Address("10.0.0.53"), IPv4Address("10.0.0.54")))
+        run(net, ("client", "lookup.py", ["www.lab"], "0s"), until="1s")  # r1 learns ns's MAC
+        next(link for link in net.links if "ns:" in link.name).set_up(False)
+        (lookup,) = run(net, ("client", "lookup.py", ["server.lab"], "0s"))
+        assert lookup.stdout == "server.lab 10.0.0.20 (5.0s)\n"
+        asked = [str(event.fields["server"]) for event in net.trace.select(node="client", kind="dns.query.sent")]
+        assert asked[-2:] == ["10.0.0.53", "10.0.0.54"]
+
+    def test_the_timeout_and_attempts_of_resolv_conf(self) -> None:
         net = lab()
         net.nameserver("10.0.0.99", hosts=["client"], timeout=1, attempts=3)  # nobody has that address
         assert host_of(net["client"]).resolv_conf.render() == (

@@ -241,7 +241,11 @@ class DnsService:
         return self.server.zones
 
     def start(self) -> None:
+        """Take UDP port 53 (EADDRINUSE, as a SendError, if a socket of the node holds it already)."""
         if not self.running:
+            sockets = getattr(self.node, "udp", None)  # the node's UDP endpoint, if its sockets made one
+            if sockets is not None and any(port == DNS_PORT for _, port in sockets.bindings):
+                raise SendError("EADDRINUSE", "Address already in use")
             self.node.stack.bind_udp(DNS_PORT, self._query_arrives)
             self.running = True
 
