@@ -728,10 +728,13 @@ class TcpConnection:
             self.events.append(_SENT)
         self.snd_una = ack
         self.snd_nxt = max(self.snd_nxt, ack)
-        if self._sacked:
-            self._sacked = [r for r in self._sacked if r[1] > ack]
-            for block in self._sacked:
-                block[0] = max(block[0], ack)
+        sacked = self._sacked
+        if sacked:
+            # Sorted ranges that never touch: their ends are sorted too, so the ranges wholly below the ACK
+            # are a prefix, and only the first range left can start below it.
+            del sacked[: bisect.bisect_right(sacked, ack, key=_range_end)]
+            if sacked and sacked[0][0] < ack:
+                sacked[0][0] = ack
             self._sacked_sums = None
         self.retries = 0
         self._persist_backoff = 0
