@@ -40,6 +40,7 @@ import dns.opcode
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
+import dns.reversename
 import dns.rrset
 
 from wirelab.stack.node import SendError
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
 DNS_PORT: Final = 53
 DEFAULT_TTL: Final = 300
 NEGATIVE_TTL: Final = 60  # the SOA MINIMUM: how long a resolver may remember "no such name" (RFC 2308 §4)
-REVERSE: Final = dns.name.from_text("in-addr.arpa.")
+REVERSE: Final = dns.reversename.ipv4_reverse_domain  # in-addr.arpa. (RFC 1035 §3.5)
 
 
 def absolute(name: str | dns.name.Name, origin: dns.name.Name | None = None) -> dns.name.Name:
@@ -134,11 +135,6 @@ def _wire(message: dns.message.Message) -> bytes:
     return message.to_wire(want_shuffle=False)
 
 
-def reverse_name(address: IPv4Address) -> dns.name.Name:
-    """``10.0.0.20`` → ``20.0.0.10.in-addr.arpa.`` (RFC 1035 §3.5)."""
-    return dns.name.from_text(".".join(reversed(str(address).split("."))), origin=REVERSE)
-
-
 @dataclass(frozen=True, slots=True)
 class Answer:
     """What the core decided about one query: the response to send (None: drop) and why."""
@@ -165,9 +161,14 @@ class DnsServer:
         return best
 
     def _reverse(self, name: dns.name.Name) -> dns.rrset.RRset | None:
+        """The PTR of ``20.0.0.10.in-addr.arpa.``: the first name with the address 10.0.0.20."""
+        try:
+            address = IPv4Address(dns.reversename.to_address(name))
+        except (dns.exception.DNSException, ValueError):
+            return None  # not four labels of an address
         for zone in self.zones:
             for owner, found in zone.addresses.items():
-                if any(reverse_name(address) == name for address in found):
+                if address in found:
                     return dns.rrset.from_text(name, zone.ttl, "IN", "PTR", str(owner))
         return None
 

@@ -47,6 +47,7 @@ import dns.name
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
+import dns.reversename
 import dns.rrset
 
 from wirelab.sockets.channel import Channel
@@ -63,7 +64,6 @@ if TYPE_CHECKING:
 
 DNS_PORT: Final = 53
 SECOND: Final = 1_000_000_000
-REVERSE: Final = dns.name.from_text("in-addr.arpa.")
 
 
 class Outcome(enum.Enum):
@@ -120,8 +120,8 @@ class Resolver:
 
     def pointer(self, system: System, address: IPv4Address) -> str | None:
         """The name of ``address`` by a PTR query (``gethostbyaddr``), or None."""
-        reverse = ".".join(reversed(str(address).split("."))) + ".in-addr.arpa"
-        outcome, records = self._query(system, reverse, dns.rdatatype.PTR)
+        reverse = dns.reversename.from_address(str(address))  # 20.0.0.10.in-addr.arpa. (RFC 1035 §3.5)
+        outcome, records = self._query(system, str(reverse), dns.rdatatype.PTR)
         return records[0].rstrip(".") if outcome is Outcome.FOUND else None
 
     def _candidates(self, name: str) -> list[str]:
