@@ -19,6 +19,11 @@ def test_the_course_programs_talk_across_a_router() -> None:
     assert "still running when the run ended: stopped" in report  # the server's connection loop
 
 
+def test_scripts_are_found_next_to_the_file_when_captures_go_elsewhere(tmp_path: Path) -> None:
+    report = load_topology(EXAMPLE, out_dir=tmp_path / "captures").run()
+    assert "客户端的数据 b'hello'" in report
+
+
 def test_a_missing_script_is_a_one_line_error(tmp_path: Path) -> None:
     lab = tmp_path / "lab.toml"
     lab.write_text('[[host]]\nname = "a"\naddress = "10.0.0.1/24"\n\n[[process]]\nhost = "a"\nscript = "nope.py"\n')

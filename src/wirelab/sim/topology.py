@@ -582,8 +582,8 @@ def load_topology(path: str | Path, *, out_dir: str | Path | None = None) -> Lab
         raise TopologyFileError(
             label, f"invalid TOML: {message[: found.start()]}", line=int(found[1]), column=int(found[2])
         ) from None
-    base = Path(out_dir) if out_dir is not None else Path(path).parent
-    return _Loader(_Source(label, text), data, base).load()
+    here = Path(path).parent  # scripts are named relative to the file; captures go to out_dir if given
+    return _Loader(_Source(label, text), data, Path(out_dir) if out_dir is not None else here, here).load()
 
 
 @dataclass(frozen=True, slots=True)
@@ -605,10 +605,11 @@ class _ChannelSettings:
 
 
 class _Loader:
-    def __init__(self, source: _Source, data: dict[str, object], base: Path) -> None:
+    def __init__(self, source: _Source, data: dict[str, object], base: Path, here: Path) -> None:
         self.source = source
         self.data = data
-        self.base = base
+        self.base = base  # where captures are written
+        self.here = here  # the topology file's folder: scripts are relative to it
         self.tables: dict[str, list[_Table]] = {kind: [] for kind in TABLES}
         self.single: dict[str, _Table] = {}
         self.declared: dict[str, _Table] = {}  # node name -> the table that made it
@@ -978,7 +979,7 @@ class _Loader:
     def _process(self, network: Network, table: _Table) -> LabApp:
         node = self._node(network, table, "host", ip_only="it runs no programs")
         assert isinstance(node, SimNode)
-        script = self.base / table.required_text("script")
+        script = self.here / table.required_text("script")
         if not script.is_file():
             raise table.error(f"no such script: {script}", "script")
         argv = self._strings(table, "argv")
