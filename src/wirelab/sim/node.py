@@ -67,10 +67,13 @@ class SimNode:
     def flush(self) -> None:
         """Send what the stack produced and wake it at its next deadline."""
         sim = self.sim
+        ports = self.ports
         for index, frame in self.stack.take_outbox():
             if index == LOOPBACK:
                 sim.post(sim.now, self._loopback, frame)
-            elif not self.ports[index].send(frame):
+                continue
+            channel = ports[index].channel  # Port.send, without its call
+            if channel is None or not channel.transmit(frame):
                 self.counters["nic.tx.not-sent"] += 1
                 if self.trace.enabled:
                     self.trace.emit(sim.now, self.name, Layer.PHYSICAL, "nic.tx.not-sent", port=self.ports[index].name)

@@ -495,13 +495,13 @@ class IpNode:
         header_sum = int.from_bytes(frame[14:34], "big")
         if header_sum % 0xFFFF or not header_sum:
             return False  # the layered path counts the bad checksum
-        if destination not in self._local or _not_one_host(source, self._broadcast_values):
+        first = source >> 24  # _not_one_host(source), inlined
+        if destination not in self._local or first in (0, 127) or first >= 224 or source in self._broadcast_values:
             return False
         counters = self.counters
         counters["eth.rx.ipv4"] += 1
         counters["ip.rx.local"] += 1
-        segment = frame[34 : 14 + total]
-        tcp, data = TcpHeader.parse(segment, ipv4_from_packed(frame[26:30]), ipv4_from_packed(frame[30:34]))
+        tcp, data = TcpHeader.parse_between(frame[34 : 14 + total], source + destination)
         if not flow(source, destination, tcp, data, now):
             header, _payload = Ipv4Header.parse(frame[14:])
             self._tcp_deliver(header, tcp, data, now)

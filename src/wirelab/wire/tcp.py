@@ -293,6 +293,12 @@ class TcpHeader(NamedTuple):
         segment: bytes, src: IPv4Address, dst: IPv4Address, *, verify_checksum: bool = True
     ) -> tuple[TcpHeader, bytes]:
         """Parse a segment (its IP payload); ``src`` and ``dst`` make the checksum's pseudo-header."""
+        return TcpHeader.parse_between(segment, address_value(src) + address_value(dst), verify_checksum)
+
+    @staticmethod
+    def parse_between(segment: bytes, addresses: int, verify_checksum: bool = True) -> tuple[TcpHeader, bytes]:
+        """:meth:`parse`, with the pseudo-header's addresses given as the sum of their 32-bit values
+        (what a receiver that read them off the frame as integers has at hand)."""
         length = len(segment)
         options: tuple[TcpOption, ...]
         if segment[20:24] == _NOP_NOP_TIMESTAMPS and length >= 32 and segment[12] >> 4 == 8:
@@ -315,7 +321,7 @@ class TcpHeader(NamedTuple):
         if header_len > length:
             raise MalformedPacket(_PROTOCOL, Malformation.TRUNCATED, f"data offset {header_len} > {length} octets")
         if verify_checksum:
-            segment_sum = word_sum(segment, address_value(src) + address_value(dst) + PROTOCOL_NUMBER + length)
+            segment_sum = word_sum(segment, addresses + PROTOCOL_NUMBER + length)
             if segment_sum % 0xFFFF or not segment_sum:  # checksum.sum_verifies, inlined
                 raise MalformedPacket(_PROTOCOL, Malformation.BAD_CHECKSUM, "segment checksum")
         if header_len > MIN_HEADER_LEN and not options:
