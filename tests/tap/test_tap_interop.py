@@ -484,3 +484,11 @@ def test_without_cap_net_admin_the_errors_say_what_to_do_and_a_prepared_tap_stil
         prepared = wirelab("--dev", "wl2", "--ping", KERNEL_IP, "-c", "1")
         assert prepared.finish() == 0, prepared.text()
         assert "1 packets transmitted, 1 received, 0% packet loss" in "\n".join(prepared.stdout)
+
+
+def test_sigterm_stops_a_program_that_would_run_forever_and_says_so() -> None:
+    with namespace() as ns:
+        server = ns.wirelab(program=[str(_peer("tcp_sink.py")), str(PORT)]).ready()
+        server.wait_for("listening", stream="stdout")
+        assert server.stop() == 130
+        assert server.stderr[-1] == "wirelab tap: stopped before the program ended", server.text()

@@ -265,7 +265,7 @@ def _linger(engine: RealTimeEngine, host: TapHost) -> None:
     def settled() -> bool:
         return all(connection.state in (TcpState.TIME_WAIT, TcpState.CLOSED) for connection in tcp.connections.values())
 
-    engine.run_until(settled, timeout=LINGER_SECONDS)
+    engine.run_until(settled, timeout=LINGER_SECONDS, stoppable=False)
 
 
 def _print_stats(host: TapHost) -> None:

@@ -29,10 +29,10 @@ from typing import IO, Final
 
 from wirelab.process.scheduler import Scheduler
 from wirelab.process.stdio import OutputLine
-from wirelab.sim.engine import Simulator
+from wirelab.sim.engine import Simulator, Timer
 from wirelab.sim.link import Port
 from wirelab.sim.node import SimNode
-from wirelab.stack.node import IpNode
+from wirelab.stack.node import LOOPBACK, IpNode
 from wirelab.stack.tcp.config import MILLISECOND, TcpConfig
 from wirelab.stack.tcp.endpoint import TcpEndpoint
 from wirelab.tap.coalesce import coalesce
@@ -105,10 +105,13 @@ class RealTimeEngine(Simulator):
         os.close(self._wake_write)
 
     # -- running ----------------------------------------------------------------------------------
-    def run_until(self, done: Callable[[], bool] | None = None, *, timeout: float | None = None) -> bool:
-        """Run in real time until ``done()`` is true (True), ``timeout`` seconds pass or a stop request (False)."""
+    def run_until(
+        self, done: Callable[[], bool] | None = None, *, timeout: float | None = None, stoppable: bool = True
+    ) -> bool:
+        """Run in real time until ``done()`` is true (True), ``timeout`` seconds pass or (if ``stoppable``)
+        a stop has been requested (False). A stop request stays: every later stoppable run ends at once
+        (a SIGTERM during start-up is not forgotten); a graceful ending runs with ``stoppable=False``."""
         deadline = None if timeout is None else self.clock() + int(timeout * SECOND)
-        self.stop_requested = False
         poll = self._poller.poll
         readers = self._readers
         while True:
@@ -116,7 +119,7 @@ class RealTimeEngine(Simulator):
             self._run_due()
             if done is not None and done():
                 return True
-            if self.stop_requested:
+            if stoppable and self.stop_requested:
                 return False
             wall = self.clock()
             if deadline is not None and wall >= deadline:
@@ -222,6 +225,7 @@ class TapHost(SimNode):
         self.tcp = TcpEndpoint(stack, config=tcp_config, rng=engine.random(f"{name} tcp"))  # what tcp_of() finds
         self.port = TapPort(self, interface.index, device)
         self.ports.append(self.port)
+        self._tap_wakeup: Timer | None = None
         self.observers: list[Callable[[bytes], None]] = []  # shown every frame in, before the stack
         self.frames_in = 0
         engine.add_reader(device.fd, self._readable)
@@ -250,9 +254,16 @@ class TapHost(SimNode):
 
         return close
 
+    # -- the runtime ------------------------------------------------------------------------------
+    # The same contract as SimNode's (frames in with ``now``, the outbox out, a wakeup at the stack's next
+    # deadline), written out here rather than inherited: the simulator's hot path is free to shortcut
+    # its links (call a Channel directly), and a TAP has none.
+
     def _readable(self) -> None:
         device = self.device
-        port = self.port
+        stack = self.stack
+        index = self.port.index
+        engine = self.engine
         observers = self.observers
         for _ in range(READ_BATCH):
             frame = device.read()
@@ -261,12 +272,46 @@ class TapHost(SimNode):
             self.frames_in += 1
             for observer in observers:
                 observer(frame)
-            self.receive(port, frame)
+            stack.receive(index, frame, engine.now)
+            if stack.has_output or stack.timers_changed:
+                self.flush()
+
+    def receive(self, port: Port, frame: bytes) -> None:
+        self.stack.receive(port.index, frame, self.engine.now)
+        self.flush()
 
     def flush(self) -> None:
-        super().flush()
-        if self.port.pending:
-            self.port.drain()
+        """Write what the stack produced to the TAP and wake the stack at its next deadline."""
+        engine = self.engine
+        port = self.port
+        for index, frame in self.stack.take_outbox():
+            if index == LOOPBACK:
+                engine.post(engine.now, self._loop_back, frame)
+            elif not port.send(frame):
+                self.counters["nic.tx.not-sent"] += 1
+        if port.pending:
+            port.drain()
+        stack = self.stack
+        if not stack.timers_changed:
+            return  # no deadline moved: the pending wakeup (if any) still stands
+        stack.timers_changed = False
+        when = stack.poll_at()
+        wakeup = self._tap_wakeup
+        if wakeup is not None and wakeup.pending:
+            if when is not None and wakeup.when <= when:
+                return  # an earlier wakeup polls a little early and re-arms then
+            wakeup.cancel()
+        self._tap_wakeup = engine.call_at(max(when, engine.now), self._wake) if when is not None else None
+
+    def _wake(self, _: object) -> None:
+        self._tap_wakeup = None
+        self.stack.poll(self.engine.now)
+        self.flush()
+
+    def _loop_back(self, packet: object) -> None:
+        assert isinstance(packet, bytes)
+        self.stack.receive(LOOPBACK, packet, self.engine.now)
+        self.flush()
 
     def _send_frame(self, frame: bytes) -> None:
         self.port.send(frame)
