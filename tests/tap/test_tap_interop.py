@@ -33,7 +33,7 @@ def _digest(count: int, seed: int) -> str:
 def test_linux_pings_wirelab_and_resolves_its_mac_by_arp() -> None:
     require("ping")
     with namespace() as ns:
-        wirelab = ns.wirelab("--mac", "02:00:00:07:00:02", "--stats").ready()
+        wirelab = ns.wirelab("--mac", "02:00:00:07:00:02", "--stats", "--trace").ready()
         ns.run("ip", "neigh", "flush", "dev", "wl0")
         ping = ns.run("ping", "-c", "3", "-i", "0.2", "-W", "2", WIRELAB_IP)
         assert "3 packets transmitted, 3 received, 0% packet loss" in ping.stdout
@@ -44,6 +44,8 @@ def test_linux_pings_wirelab_and_resolves_its_mac_by_arp() -> None:
         counters = _counters(wirelab.stderr)
         assert counters["icmp.echo.answered"] == 3
         assert counters["arp.rx.request"] >= 1
+        # --trace narrated the course's decision for each reply: the AND, same LAN.
+        assert any(f"{KERNEL_IP} AND 255.255.255.0 = 10.7.0.0" in line for line in wirelab.stderr), wirelab.text()
 
 
 def test_wirelab_pings_linux_and_resolves_its_mac_by_arp() -> None:

@@ -32,6 +32,7 @@ from wirelab.stack.tcp.state import TcpState
 from wirelab.tap.device import TapDevice, TapError
 from wirelab.tap.runtime import RealTimeEngine, TapHost, real_time_scheduler, stop_on_signals
 from wirelab.tap.services import DEFAULT_PORTS, service
+from wirelab.trace import Trace
 from wirelab.wire.mac import MacAddress
 
 LINGER_SECONDS: Final = 5.0  # after the program ends: time for its connections to finish closing
@@ -69,6 +70,14 @@ def setup(parser: argparse.ArgumentParser) -> Handler:
     parser.add_argument("-c", "--count", type=int, default=3, help="--ping's count (default: 3)")
     parser.add_argument(
         "-i", "--interval", type=float, default=1.0, metavar="SECONDS", help="--ping's interval (default: 1)"
+    )
+    parser.add_argument(
+        "--trace",
+        nargs="?",
+        const="en",
+        choices=("en", "zh"),
+        metavar="LANG",
+        help="narrate every decision of the stack on stderr, in English (en) or the course's Chinese (zh)",
     )
     parser.add_argument("--stats", action="store_true", help="at the end, print the ARP table and the counters")
     parser.add_argument(
@@ -175,7 +184,7 @@ def main(args: argparse.Namespace) -> int:
         if kernel is not None:
             device.set_kernel_address(kernel)
         try:
-            host = TapHost(engine, device, address, gateway=gateway, mac=mac, mtu=args.mtu)
+            host = TapHost(engine, device, address, gateway=gateway, mac=mac, mtu=args.mtu, trace=_trace(args.trace))
         except ValueError as error:
             raise TapUsageError(str(error)) from None
         if args.pcap:
@@ -266,6 +275,15 @@ def _linger(engine: RealTimeEngine, host: TapHost) -> None:
         return all(connection.state in (TcpState.TIME_WAIT, TcpState.CLOSED) for connection in tcp.connections.values())
 
     engine.run_until(settled, timeout=LINGER_SECONDS, stoppable=False)
+
+
+def _trace(language: str | None) -> Trace | None:
+    """Off by default (nothing is built on the fast path); with --trace, each event's sentence at once."""
+    if language is None:
+        return None
+    trace = Trace(enabled=True, capacity=10_000)
+    trace.subscribe(lambda event: _status(event.line(language)))
+    return trace
 
 
 def _print_stats(host: TapHost) -> None:
