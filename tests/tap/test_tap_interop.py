@@ -362,7 +362,7 @@ def test_headless_chromium_renders_a_page_from_http_server_on_wirelab(tmp_path: 
     (site / "app.js").write_text(_SCRIPT)
     screenshot = tmp_path / "page.png"
     chromium = [
-        "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
         f"--user-data-dir={tmp_path / 'profile'}",
     ]  # fmt: skip
     with namespace() as ns:
