@@ -36,13 +36,15 @@ def _tap_on_bridge(ns: Namespace, tap: str) -> None:
     ns.run("ip", "link", "set", tap, "master", "br0", "up")
 
 
-def _transfer(sink_side: tuple[Namespace, str], source_side: tuple[Namespace, str], mtu: int = 1500) -> None:
+def _transfer(
+    sink_side: tuple[Namespace, str], source_side: tuple[Namespace, str], mtu: int = 1500, *options: str
+) -> None:
     """wirelab B sends COUNT octets to wirelab A (tcp_source -> tcp_sink, both run on wirelab): byte-exact."""
     (sink_ns, sink_tap), (source_ns, source_tap) = sink_side, source_side
-    sink = _wirelab(sink_ns, sink_tap, WIRELAB_IP, "--mtu", str(mtu), program=("tcp_sink.py", "5001"))
+    sink = _wirelab(sink_ns, sink_tap, WIRELAB_IP, "--mtu", str(mtu), *options, program=("tcp_sink.py", "5001"))
     sink.wait_for("listening", stream="stdout")
     source = _wirelab(
-        source_ns, source_tap, SECOND_IP, "--mtu", str(mtu),
+        source_ns, source_tap, SECOND_IP, "--mtu", str(mtu), *options,
         program=("tcp_source.py", WIRELAB_IP, "5001", str(COUNT), "9"),
     )  # fmt: skip
     assert source.finish() == 0, source.text()
@@ -73,6 +75,8 @@ def test_two_wirelab_hosts_and_the_kernel_share_one_segment_through_the_kernels_
         assert any(f"({SECOND_IP}) at " in line for line in arp), a.text()  # A learnt B's MAC from B's request
         assert any("(10.7.0.1) at " in line for line in arp), a.text()
         _transfer((ns, "wl0"), (ns, "wl1"))
+        # With offloads on both TAPs: B's large frames cross the bridge to A's TAP whole, as GSO.
+        _transfer((ns, "wl0"), (ns, "wl1"), 1500, "--offload")
 
 
 def test_two_wirelab_hosts_on_two_machines_share_a_segment_through_the_kernels_vxlan() -> None:
@@ -91,7 +95,9 @@ def test_two_wirelab_hosts_on_two_machines_share_a_segment_through_the_kernels_v
             ns.run("ip", "link", "set", "br0", "up")
             _tap_on_bridge(ns, "wl0")
         # VXLAN takes 50 octets of the underlay's 1500: the segment's MTU is 1450 (vx0's), so wirelab's too.
-        _transfer((left, "wl0"), (right, "wl0"), mtu=1450)
+        _transfer((left, "wl0"), (right, "wl0"), 1450)
+        # With offloads: the kernel cuts wirelab's large frames to VXLAN's MTU before it encapsulates them.
+        _transfer((left, "wl0"), (right, "wl0"), 1450, "--offload")
 
 
 def test_nc_talks_to_wirelab_both_ways() -> None:
