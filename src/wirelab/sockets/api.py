@@ -247,7 +247,7 @@ class SimSocketBase:
 
     def connect(self, address: Any) -> None:
         try:
-            error = self._connect(address)
+            error = self._connect(*self._address(address, "connect"))
         except OSError as raised:
             self._failed("connect", raised)
             raise
@@ -255,19 +255,23 @@ class SimSocketBase:
             raise os_error(error)
 
     def connect_ex(self, address: Any) -> int:
+        """CPython's ``internal_connect(raise=0)``: what connect(2) says comes back as its errno (EBADF
+        on a closed socket too), a timeout as EAGAIN; only a bad address (or name) raises."""
+        ip, port = self._address(address, "connect")  # getsockaddrarg: a bad address raises
         try:
-            error = self._connect(address)
+            error = self._connect(ip, port)
         except TimeoutError as raised:
             self._failed("connect", raised)
             return errno_of("EAGAIN")
         except OSError as raised:
             self._failed("connect", raised)
+            if isinstance(raised.errno, int) and raised.errno > 0:
+                return raised.errno
             raise
         return 0 if error is None else errno_of(error)
 
-    def _connect(self, address: Any) -> str | None:
+    def _connect(self, ip: IPv4Address, port: int) -> str | None:
         kernel = self._kernel()
-        ip, port = self._address(address, "connect")
         if isinstance(kernel, UdpSocket):
             kernel.connect(ip, port)
             if self._trace.enabled:
@@ -495,12 +499,14 @@ class SimSocketBase:
             if value < 0 or math.isnan(value):
                 raise ValueError("Timeout value out of range")
         self._timeout = value
+        self._kernel()  # CPython sets O_NONBLOCK with ioctl(FIONBIO): EBADF on a closed socket
 
     def gettimeout(self) -> float | None:
         return self._timeout
 
     def setblocking(self, flag: bool) -> None:
         self._timeout = None if flag else 0.0
+        self._kernel()  # as settimeout: EBADF on a closed socket
 
     def getblocking(self) -> bool:
         return self._timeout != 0.0
