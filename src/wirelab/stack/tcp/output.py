@@ -4,11 +4,12 @@ The layered path — :meth:`TcpHeader.emit`, then :meth:`IpNode.send_ip` (routin
 IPv4 header), then ARP and the Ethernet header — is general and slow. For the segments of an
 established flow the outcome is known in advance: the same route, the same next hop's MAC, the same
 header layout. :class:`TcpOutput` remembers them in a :class:`~wirelab.wire.tcp_frame.TcpFrameTemplate`
-and, for each segment, checks that they still hold (the route, the ARP entry, the MTU, the TTL, the
-header's shape) before packing the frame at once. Whenever one does not hold — no route, a local or
-broadcast destination, an ARP entry that is not usable as it is, a segment to fragment, options
-that cannot be encoded, tracing on — the segment takes the layered path, so every frame, counter and side effect is
-the one the layered path would have produced (the golden captures in the tests hold both to it).
+and checks that they still hold (the route, the ARP entry, the MACs and the TTL for each batch of
+segments; the MTU and the header's shape for each segment) before packing a frame at once. Whenever
+one does not hold — no route, a local or broadcast destination, an ARP entry that is not usable as it
+is, a segment to fragment, options that cannot be encoded, tracing on — the segment takes the layered
+path, so every frame, counter and side effect is the one the layered path would have produced (the
+golden captures and the counter comparison in ``tests/sim/test_tcp_capture_golden.py`` hold both to it).
 """
 
 from __future__ import annotations
@@ -65,12 +66,6 @@ class TcpOutput:
         self._next_hop = 0
         self._mac: MacAddress | None = None
         self._template: TcpFrameTemplate | None = None
-
-    def send(self, header: TcpHeader, payload: bytes) -> None:
-        """Send one segment; raises :class:`~wirelab.stack.node.SendError` as ``send_ip`` does."""
-        template = self._ready()
-        if template is None or not self._emit(template, header, payload):
-            self._send_layered(header, payload)
 
     def send_all(self, segments: list[tuple[TcpHeader, bytes]], unroutable: Callable[[SendError], None]) -> None:
         """Send a connection's outbox in order, counting ``tcp.tx`` for each; ``unroutable`` hears the
