@@ -79,7 +79,9 @@ class Namespace:
     def start_python(self, script: str, *args: str) -> Running:
         return Running(self.command(sys.executable, str(PEERS / script), *args))
 
-    def wirelab(self, *options: str, program: Sequence[str] = (), kernel_ip: bool = True) -> Running:
+    def wirelab(
+        self, *options: str, program: Sequence[str] = (), kernel_ip: bool = True, interactive: bool = False
+    ) -> Running:
         """``wirelab tap`` in the namespace on TAP wl0 as 10.7.0.2/24 (and the kernel as 10.7.0.1/24)."""
         argv = [sys.executable, "-m", "wirelab", "tap", "--dev", "wl0", "--ip", f"{WIRELAB_IP}/{PREFIX}"]
         if kernel_ip:
@@ -87,7 +89,7 @@ class Namespace:
         argv += list(options)
         if program:
             argv += ["--", sys.executable, *program]
-        return Running(self.command(*argv))
+        return Running(self.command(*argv), interactive=interactive)
 
     def wait_for_listener(self, port: int, timeout: float = 10) -> None:
         """Until a TCP socket listens on ``port`` in the namespace (``ss -tln``)."""
@@ -127,10 +129,14 @@ def namespace() -> Iterator[Namespace]:
 class Running:
     """A program running in the namespace, its stdout and stderr collected line by line."""
 
-    def __init__(self, argv: list[str]) -> None:
+    def __init__(self, argv: list[str], *, interactive: bool = False) -> None:
         self.argv = argv
         self.process = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            argv,
+            stdin=subprocess.PIPE if interactive else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.stdout: list[str] = []
         self.stderr: list[str] = []
@@ -162,6 +168,17 @@ class Running:
                 break
             time.sleep(0.01)
         raise AssertionError(f"no {text!r} from {' '.join(self.argv)}:\n{self.text()}")
+
+    def type(self, text: str) -> None:
+        """Write to the program's stdin (``interactive=True``) as a person would, and flush."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(text)
+        self.process.stdin.flush()
+
+    def end_input(self) -> None:
+        """Ctrl-D: close the program's stdin."""
+        assert self.process.stdin is not None
+        self.process.stdin.close()
 
     def ready(self) -> Running:
         self.wait_for("wirelab tap: ready")

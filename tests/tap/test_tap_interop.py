@@ -494,3 +494,19 @@ def test_sigterm_stops_a_program_that_would_run_forever_and_says_so() -> None:
         server.wait_for("listening", stream="stdout")
         assert server.stop() == 130
         assert server.stderr[-1] == "wirelab tap: stopped before the program ended", server.text()
+
+
+def test_the_program_reads_wirelab_taps_stdin_as_it_comes() -> None:
+    with namespace() as ns:
+        server = ns.start_python("tcp_echo_server.py", str(PORT))
+        server.wait_for("listening", stream="stdout")
+        client = ns.wirelab(program=[str(_peer("tcp_lines_client.py")), KERNEL_IP, str(PORT)], interactive=True)
+        client.ready()
+        client.type("first line\n")
+        client.wait_for("echo: first line", stream="stdout")  # answered while the program waits for more
+        client.type("second line\n")
+        client.wait_for("echo: second line", stream="stdout")
+        client.end_input()
+        assert client.finish() == 0, client.text()
+        assert client.stdout == ["> echo: first line", "> echo: second line", "> bye"]
+        assert server.finish() == 0

@@ -6,7 +6,8 @@
 
 The program after ``--`` (``python SCRIPT ARGS…``, ``python -m MODULE ARGS…``, or ``SCRIPT ARGS…``)
 runs unchanged as a wirelab process: its ``socket`` is wirelab's, on the TAP. Its standard output and
-error are printed as it writes whole lines; its standard input is empty. ``wirelab tap`` ends with the
+error are printed as it writes whole lines; its standard input is ``wirelab tap``'s own (a terminal,
+a pipe), read as it comes. ``wirelab tap`` ends with the
 program's exit status, once its TCP connections have finished closing; with only ``--serve``, it
 runs until interrupted (SIGINT/SIGTERM) or ``--duration`` seconds. Status lines go to stderr, and
 ``ready`` is printed there once the services have started. SIGUSR1 prints the ARP table, the TCP
@@ -32,6 +33,7 @@ from wirelab.stack.tcp.state import TcpState
 from wirelab.tap.device import TapDevice, TapError
 from wirelab.tap.runtime import RealTimeEngine, TapHost, real_time_scheduler, stop_on_signals
 from wirelab.tap.services import DEFAULT_PORTS, service
+from wirelab.tap.stdin import LiveStdin
 from wirelab.trace import Trace
 from wirelab.wire.mac import MacAddress
 
@@ -204,6 +206,8 @@ def main(args: argparse.Namespace) -> int:
         if program is not None:
             script, argv = program
             main_process = scheduler.start(host, script, argv=argv)
+            # Its stdin is ours (a terminal, a pipe, a file), read as it comes; it has not run yet.
+            main_process.image.stdin = LiveStdin(engine, scheduler)  # type: ignore[assignment]
         ping = (
             Ping(host, target, count=args.count, interval=round(args.interval * 1e9), wait="1s")
             if target is not None
