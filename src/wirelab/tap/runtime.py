@@ -80,8 +80,8 @@ class RealTimeEngine(Simulator):
     # -- descriptors ------------------------------------------------------------------------------
     def add_reader(self, fd: int, callback: Callable[[], None]) -> None:
         """Call ``callback()`` whenever ``fd`` is readable (level-triggered: it should read until EAGAIN)."""
+        self._poller.register(fd, select.EPOLLIN)  # first: epoll refuses some (regular files)
         self._readers[fd] = callback
-        self._poller.register(fd, select.EPOLLIN)
 
     def remove_reader(self, fd: int) -> None:
         if self._readers.pop(fd, None) is not None:
