@@ -460,12 +460,14 @@ class TcpConnection:
         none), the same window, and nothing being recovered, is either a pure ACK of new data or the next
         in-order data acknowledging nothing new. Anything else returns False and takes the general path.
         """
-        flags = int(segment.flags)
+        _src_port, _dst_port, segment_seq, segment_ack, segment_flags, segment_window, _urgent, options, _reserved = (
+            segment  # one unpack rather than an attribute lookup per field
+        )
+        flags = int(segment_flags)  # a TcpFlags: its & is the enum's, in Python
         if flags & (SYN | FIN | RST | URG) or not flags & ACK:
             return False
         if self.in_recovery or self._sacked or self._out_of_order.blocks or self._fin_seq is not None:
             return False
-        options = segment.options
         timestamps: Timestamps | None = None
         if self.timestamps:
             if len(options) != 3 or type(options[2]) is not Timestamps:
@@ -477,11 +479,11 @@ class TcpConnection:
             return False
         # SEG.SEQ must be RCV.NXT itself: unwrapped next to it, that is a distance of 0 (unwrap, inlined).
         rcv_nxt = self.rcv_nxt
-        if segment.seq != rcv_nxt & MASK or segment.window << self.snd_wscale != self.snd_wnd:
+        if segment_seq != rcv_nxt & MASK or segment_window << self.snd_wscale != self.snd_wnd:
             return False
         seq = rcv_nxt
         snd_una = self.snd_una
-        delta = (segment.ack - snd_una) & MASK
+        delta = (segment_ack - snd_una) & MASK
         ack = snd_una + (delta - _MODULUS if delta >= _HALF else delta)  # unwrap(SEG.ACK, SND.UNA)
         if payload:
             if ack != snd_una or len(payload) > self.rcv_adv - rcv_nxt:

@@ -125,7 +125,7 @@ class TcpOutput:
 
     def _emit(self, template: TcpFrameTemplate, header: TcpHeader, payload: bytes) -> bool:
         """Put the segment out as one frame, if its header fits the template; False: nothing was done."""
-        options = header.options
+        src_port, dst_port, seq, ack, flags, window, urgent, options, reserved = header  # one unpack, no lookups
         if not options:
             size = _IPV4_HEADER_LEN + _TCP_HEADER_LEN
             timestamps = None
@@ -146,28 +146,20 @@ class TcpOutput:
         interface = self._interface
         assert interface is not None  # a template exists only with its interface
         if (
-            header.urgent
-            or header.reserved
+            urgent
+            or reserved
             or size + len(payload) > interface.mtu
-            or header.src_port != template.src_port
-            or header.dst_port != template.dst_port
+            or src_port != template.src_port
+            or dst_port != template.dst_port
         ):
             return False
         node = self.node
         identification = node.next_identification()
         if timestamps is not None:
-            frame = template.emit_timestamped(
-                identification,
-                header.seq,
-                header.ack,
-                header.flags,
-                header.window,
-                timestamps.tsval,
-                timestamps.tsecr,
-                payload,
-            )
+            tsval, tsecr, _kind = timestamps
+            frame = template.emit_timestamped(identification, seq, ack, flags, window, tsval, tsecr, payload)
         else:
-            frame = template.emit(identification, header.seq, header.ack, header.flags, header.window, encoded, payload)
+            frame = template.emit(identification, seq, ack, flags, window, encoded, payload)
         node.counters["ip.tx"] += 1
         node._outbox.append((interface.index, frame))
         return True
