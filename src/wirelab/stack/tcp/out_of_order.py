@@ -45,7 +45,9 @@ class OutOfOrderQueue:
         last = bisect.bisect_right(blocks, end, key=_start, lo=first)  # past the last one starting by end
         joined = [*blocks[first:last], Block(seq, end, bytearray(data), self._clock)]
         joined.sort(key=lambda block: block.start)
-        merged = Block(joined[0].start, joined[0].end, bytearray(joined[0].data), self._clock)
+        # The first block's octets are taken over, not copied: the block it was leaves the queue here (a
+        # copy made every in-order arrival behind a hole cost the whole block, again and again).
+        merged = Block(joined[0].start, joined[0].end, joined[0].data, self._clock)
         for block in joined[1:]:
             if block.end > merged.end:
                 merged.data += block.data[merged.end - block.start :]
