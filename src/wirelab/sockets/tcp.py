@@ -101,6 +101,34 @@ def option_value(value: int | bytes | bytearray | memoryview | None) -> int:
     return number
 
 
+class _Orphan:
+    """A connection whose socket was closed while the peer may still send (FIN-WAIT-1/2).
+
+    Nobody will read what arrives now: the first data answers with RST (RFC 1122 §4.2.2.13, "if new
+    data is received after CLOSE is called, its TCP SHOULD send a RST"; Linux's tcp_rcv_state_process,
+    FIN-WAIT-1/2 with RCV_SHUTDOWN: tcp_reset), and the peer's next call fails (EPIPE in CLOSE-WAIT).
+    """
+
+    __slots__ = ("connection", "host")
+
+    def __init__(self, host: HostSockets, connection: TcpConnection) -> None:
+        self.host = host
+        self.connection = connection
+
+    def tcp_events(self, connection: TcpConnection, events: list[TcpEvent]) -> None:
+        if connection is not self.connection:
+            return  # an old subscription whose id() was reused
+        subscribers = self.host.tcp.subscribers
+        if connection.state not in (TcpState.FIN_WAIT_1, TcpState.FIN_WAIT_2):
+            if subscribers.get(id(connection)) is self:
+                del subscribers[id(connection)]
+            return
+        if connection.readable:
+            del subscribers[id(connection)]
+            self.host.node.counters["tcp.close.data-after-close-reset"] += 1
+            self.host.tcp.call(connection, "abort")
+
+
 class TcpSocket:
     """The kernel half of one SOCK_STREAM socket (the part descriptors point to)."""
 
@@ -112,6 +140,7 @@ class TcpSocket:
         self.proto = proto
         self.channel = Channel()
         self.local: tuple[IPv4Address, int] | None = None
+        self.stale_port = 0  # the port getsockname still shows after a failed connect gave it back
         self.bound = False  # bind() was called (the port stays ours after a failed connect)
         self.reuse = False
         self.reuse_port = False
@@ -140,7 +169,10 @@ class TcpSocket:
             return  # an old subscription whose id() was reused
         for event in events:
             if event.kind is TcpEventKind.ERROR and event.error is not None:
-                self.error = event.error
+                error = event.error
+                if error == "ECONNRESET" and connection.fin_received and not self.shutdown_mask & SEND_SHUTDOWN:
+                    error = "EPIPE"  # tcp_reset: a RST that finds the socket in CLOSE-WAIT reads EPIPE
+                self.error = error
         self.channel.notify()
 
     def _listener_ready(self, _listener: Listener) -> None:
@@ -299,6 +331,10 @@ class TcpSocket:
         self.connection = None
 
     def _unbind(self) -> None:
+        """Give the autobound port back (Linux: inet_put_port clears inet_num; inet_sport, which
+        getsockname reads, keeps the old number until the next connect binds again)."""
+        if self.local is not None:
+            self.stale_port = self.local[1]
         self.local = None
         self.host.tcp_sockets.pop(id(self), None)
 
@@ -361,8 +397,10 @@ class TcpSocket:
                 data += host.tcp.call(connection, "receive", size - len(data))
                 host.flush()
             return data
+        if connection.fin_received:
+            return b""  # tcp_recvmsg: after the peer's FIN (SOCK_DONE) end of stream, before any error
         self._raise_pending()
-        if self.shutdown_mask & RCV_SHUTDOWN or connection.fin_received or connection.state is TcpState.CLOSED:
+        if self.shutdown_mask & RCV_SHUTDOWN or connection.state is TcpState.CLOSED:
             return b""
         return WOULD_BLOCK
 
@@ -380,8 +418,8 @@ class TcpSocket:
                 self._close_listener()  # Linux: disconnect; a later accept() says EINVAL
             return
         connection = self.connection
-        if connection is None or (connection.state is TcpState.CLOSED and self.phase == UNCONNECTED):
-            self.shutdown_mask |= mask
+        if connection is None or connection.state in (TcpState.CLOSED, TcpState.TIME_WAIT):
+            self.shutdown_mask |= mask  # inet_shutdown: TCP_CLOSE sets the bits, then says ENOTCONN
             raise os_error("ENOTCONN")
         self.shutdown_mask |= mask
         if mask & SEND_SHUTDOWN and connection.state in (
@@ -419,6 +457,8 @@ class TcpSocket:
                 host.tcp.call(connection, "close")
             host.flush()
         self._forget_connection()
+        if connection is not None and connection.state in (TcpState.FIN_WAIT_1, TcpState.FIN_WAIT_2):
+            host.tcp.subscribers[id(connection)] = _Orphan(host, connection)
         host.tcp_sockets.pop(id(self), None)
         self.channel.notify()
 
@@ -555,15 +595,13 @@ class TcpSocket:
         if self.connection is not None:
             return str(self.connection.local[0]), self.connection.local[1]
         if self.local is None:
-            return "0.0.0.0", 0
+            return "0.0.0.0", self.stale_port
         return str(self.local[0]), self.local[1]
 
     def peername(self) -> tuple[str, int]:
+        # inet_getname: ENOTCONN in SYN-SENT and CLOSE — and a socket whose connection was reset or
+        # went to TIME-WAIT is in CLOSE (the TIME-WAIT is a separate mini-socket, tcp_time_wait).
         connection = self.connection
-        if connection is None or (self.phase != CONNECTED and connection.state in (
-            TcpState.SYN_SENT, TcpState.SYN_RECEIVED, TcpState.CLOSED
-        )):  # fmt: skip
+        if connection is None or connection.state in (TcpState.SYN_SENT, TcpState.CLOSED, TcpState.TIME_WAIT):
             raise os_error("ENOTCONN")
-        if connection.state is TcpState.CLOSED and self.phase == CONNECTED and self.error is None:
-            pass  # Linux still names the peer of a connection that ended while the socket is open
         return str(connection.remote[0]), connection.remote[1]
