@@ -193,7 +193,7 @@ def test_tcp_byte_exact_both_ways_whatever_the_kernel_offers(
         require("nft", "tshark")
     else:
         require("tshark")
-    count = 4 * 1024 * 1024
+    count = TEN_MB
     with namespace() as ns:
         for key in _KERNEL_TCP_OPTIONS:
             ns.sysctl(key, options)
