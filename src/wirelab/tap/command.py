@@ -207,7 +207,8 @@ def main(args: argparse.Namespace) -> int:
             script, argv = program
             main_process = scheduler.start(host, script, argv=argv)
             # Its stdin is ours (a terminal, a pipe, a file), read as it comes; it has not run yet.
-            main_process.image.stdin = LiveStdin(engine, scheduler)  # type: ignore[assignment]
+            if _stdin_is_ours():
+                main_process.image.stdin = LiveStdin(engine, scheduler)  # type: ignore[assignment]
         ping = (
             Ping(host, target, count=args.count, interval=round(args.interval * 1e9), wait="1s")
             if target is not None
@@ -279,6 +280,16 @@ def _linger(engine: RealTimeEngine, host: TapHost) -> None:
         return all(connection.state in (TcpState.TIME_WAIT, TcpState.CLOSED) for connection in tcp.connections.values())
 
     engine.run_until(settled, timeout=LINGER_SECONDS, stoppable=False)
+
+
+def _stdin_is_ours() -> bool:
+    """Whether to read our stdin: not closed, and not a terminal we are in the background of (reading
+    it would stop us with SIGTTIN: ``wirelab tap … -- python server.py &``)."""
+    try:
+        os.fstat(0)
+        return not os.isatty(0) or os.tcgetpgrp(0) == os.getpgrp()
+    except OSError:
+        return False
 
 
 def _trace(language: str | None) -> Trace | None:
