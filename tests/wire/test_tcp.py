@@ -7,6 +7,7 @@ to are written out by hand too. Whole packets produced by scapy are in ``test_in
 
 from __future__ import annotations
 
+import random
 import struct
 from ipaddress import IPv4Address
 from typing import Any
@@ -631,3 +632,25 @@ def test_emit_refuses_reserved_bits_that_do_not_fit_in_four(reserved: int) -> No
     # They share octet 12 with the data offset: a fifth bit would silently change the header length.
     with pytest.raises(ValueError, match="reserved"):
         value(reserved=reserved, options=(MaxSegmentSize(1460),)).emit(b"", SRC, DST)
+
+
+# --- the common layouts' shortcuts give the general loop's values and bytes -----------------------------
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4])
+def test_timestamps_with_sack_blocks_parse_and_emit_as_the_general_loop(count: int) -> None:
+    rng = random.Random(count)
+    for _ in range(200):
+        blocks = tuple((rng.getrandbits(32), rng.getrandbits(32)) for _ in range(count))
+        options = (NOP, NOP, Timestamps(rng.getrandbits(32), rng.getrandbits(32)), NOP, NOP, Sack(blocks))
+        general = b"".join(map(tcp._emit_option, options))
+        general += bytes(-len(general) % 4)
+        assert tcp.emit_options(options) == general
+        assert tcp.parse_options(general) == options
+        # the same bytes after four more NOPs: the general loop parses them
+        assert tcp.parse_options(b"\x01\x01\x01\x01" + general)[4:] == options
+
+
+def test_a_sack_block_out_of_range_fails_as_the_general_loop_says() -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        tcp.emit_options((NOP, NOP, Timestamps(1, 2), NOP, NOP, Sack(((1 << 32, 0),))))

@@ -140,12 +140,25 @@ TcpOption = EndOfOptions | Nop | MaxSegmentSize | WindowScale | SackPermitted | 
 NOP: Final = Nop()
 SACK_PERMITTED: Final = SackPermitted()
 _NOP_NOP_TIMESTAMPS: Final = b"\x01\x01\x08\x0a"  # Linux's layout on every segment after the SYN
+_NOP_NOP_SACK: Final = b"\x01\x01\x05"  # then, with out-of-order data, SACK blocks after two NOPs
+_SACK_LENGTHS: Final = frozenset(2 + 8 * blocks for blocks in range(1, 5))  # 1 to 4 blocks after timestamps: 3
+_SACK_EDGES: Final = {2 + 8 * blocks: struct.Struct(f"!{2 * blocks}I") for blocks in range(1, 5)}
 
 
 def parse_options(data: bytes) -> tuple[TcpOption, ...]:
     """Decode an options area; a length that cannot be right is :attr:`Malformation.BAD_OPTION`."""
     if len(data) == 12 and data[:4] == _NOP_NOP_TIMESTAMPS:  # the common case, without the loop
         return (NOP, NOP, Timestamps(*_TIMESTAMPS.unpack_from(data, 4)))
+    if (
+        data[:4] == _NOP_NOP_TIMESTAMPS
+        and data[12:15] == _NOP_NOP_SACK
+        and len(data) == 14 + data[15]
+        and data[15] in _SACK_LENGTHS
+    ):
+        # Linux's layout with SACK blocks (NOP, NOP, timestamps, NOP, NOP, SACK): what the loop gives.
+        edges = _SACK_EDGES[data[15]].unpack_from(data, 16)
+        blocks = tuple(zip(edges[::2], edges[1::2], strict=True))
+        return (NOP, NOP, Timestamps(*_TIMESTAMPS.unpack_from(data, 4)), NOP, NOP, Sack(blocks))
     options: list[TcpOption] = []
     index = 0
     end = len(data)
@@ -201,6 +214,25 @@ def emit_options(options: tuple[TcpOption, ...]) -> bytes:
     """Encode options, zero-padded (that is, EOL-padded) to a multiple of 4 octets."""
     if len(options) == 3 and options[0] == NOP and options[1] == NOP and type(options[2]) is Timestamps:
         encoded = _NOP_NOP_TIMESTAMPS + _TIMESTAMPS.pack(options[2].tsval, options[2].tsecr)
+    elif (
+        len(options) == 6
+        and type(options[2]) is Timestamps
+        and type(options[5]) is Sack
+        and options[0] == options[1] == options[3] == options[4] == NOP
+        and 1 <= len(options[5].blocks) <= 4
+    ):
+        # The same with SACK blocks: the loop's bytes, packed at once (a value out of range: the loop says so).
+        blocks = options[5].blocks
+        try:
+            encoded = (
+                _NOP_NOP_TIMESTAMPS
+                + _TIMESTAMPS.pack(options[2].tsval, options[2].tsecr)
+                + _NOP_NOP_SACK
+                + bytes((2 + 8 * len(blocks),))
+                + b"".join(_TIMESTAMPS.pack(*block) for block in blocks)
+            )
+        except (struct.error, TypeError):
+            encoded = b"".join(map(_emit_option, options))
     else:
         encoded = b"".join(map(_emit_option, options))
     return encoded + bytes(-len(encoded) % 4)
