@@ -12,7 +12,7 @@ from wirelab.wire.ipaddr import address_value
 from wirelab.wire.ipv4 import IpProtocol, Ipv4Header
 from wirelab.wire.mac import MacAddress
 from wirelab.wire.tcp import NOP, MaxSegmentSize, Sack, TcpHeader, Timestamps, emit_options
-from wirelab.wire.tcp_frame import TcpFrameTemplate
+from wirelab.wire.tcp_frame import TcpFrameTemplate, TemplateFrame
 
 SRC = IPv4Address("10.0.0.1")
 DST = IPv4Address("10.0.0.2")
@@ -93,3 +93,14 @@ def test_impossible_settings_are_refused() -> None:
         template(1, 2).emit(0, 0, 0, 0, 0, bytes(44), b"")
     with pytest.raises(ValueError, match="multiple of 4"):
         template(1, 2).emit(0, 0, 0, 0, 0, b"\x01", b"")
+
+
+def test_frames_are_template_frames_and_any_change_makes_plain_bytes() -> None:
+    """The type is the receiver's licence not to sum again: it must not survive a change to the octets."""
+    frame = template(1, 2).emit_timestamped(1, 2, 3, 0x10, 4, 5, 6, b"data")
+    assert type(frame) is TemplateFrame
+    flipped = bytearray(frame)
+    flipped[60] ^= 1
+    assert type(bytes(flipped)) is bytes
+    assert type(frame[:14] + frame[14:]) is bytes
+    assert type(template(1, 2).emit(0, 0, 0, 0x10, 0, b"", b"")) is TemplateFrame

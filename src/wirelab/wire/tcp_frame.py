@@ -21,6 +21,11 @@ layout, under the diagrams of :mod:`ethernet`, :mod:`ipv4` and :mod:`tcp`::
            34-53   TCP: ports, sequence, acknowledgment, data offset, flags, window, checksum, urgent (0)
            54-65   TCP options (timestamped frames only): NOP, NOP, kind 8, length 10, TSval, TSecr
 
+Frames made here are :class:`TemplateFrame` values: bytes like any other, whose type says that both
+checksums were computed for exactly these octets. A receiver that gets the very object (nothing on the
+way changed it: a corrupted or edited frame is a new ``bytes``) may skip summing it again, as Linux skips
+it for frames a veth or the loopback hands over (``CHECKSUM_UNNECESSARY``); what it decides is the same.
+
 The checksums (RFC 1071): a big-endian number made of 16-bit words is congruent to their sum modulo
 0xFFFF (see :mod:`checksum`), so a header's sum is the sum of its fields' values, each taken whole
 (a 32-bit field is congruent to its two halves' sum); the constant fields are summed once per flow.
@@ -47,6 +52,12 @@ FLAG_DONT_FRAGMENT: Final = 0x4000
 _PLAIN: Final = struct.Struct("!6s6sHBBHHHBBHIIHHIIBBHHH")
 _TIMESTAMPED: Final = struct.Struct("!6s6sHBBHHHBBHIIHHIIBBHHHIII")
 _TIMESTAMPED_OFFSET_WORD: Final = (TIMESTAMPED_TCP_HEADER_LEN << 2) << 8
+
+
+class TemplateFrame(bytes):
+    """A frame :class:`TcpFrameTemplate` made: its IPv4 and TCP checksums are right by construction."""
+
+    __slots__ = ()
 
 
 class TcpFrameTemplate:
@@ -115,7 +126,7 @@ class TcpFrameTemplate:
         checksum = 0xFFFF - (word_sum(payload, total) % 0xFFFF or 0xFFFF)  # never all zeros: the protocol is in it
         ip_total = length + 20
         ip_checksum = 0xFFFF - ((self._ip_sum + ip_total + identification) % 0xFFFF or 0xFFFF)
-        return (
+        return TemplateFrame(
             _TIMESTAMPED.pack(
                 self.dst_mac,
                 self.src_mac,
@@ -192,4 +203,4 @@ class TcpFrameTemplate:
         )
         if len(frame) < MIN_FRAME_LEN:
             frame += bytes(MIN_FRAME_LEN - len(frame))
-        return frame
+        return TemplateFrame(frame)
