@@ -17,6 +17,7 @@ Pure functions: no I/O (STYLE habit 3).
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from typing import Final
 
@@ -27,20 +28,14 @@ VIRTIO_NET_HDR_GSO_TCPV4: Final = 1
 MAX_IP_PACKET: Final = 65535
 
 # Offsets in an untagged Ethernet frame carrying an IPv4 header without options (RFC 791 §3.1) and
-# TCP (RFC 9293 §3.1).
+# TCP (RFC 9293 §3.1): what the large frame's header rewrites. (Reading uses _HEADERS below.)
 ETHERNET_LEN: Final = 14
 IP: Final = ETHERNET_LEN
-IP_VERSION_IHL: Final = IP + 0
 IP_TOTAL_LENGTH: Final = IP + 2
-IP_FLAGS_FRAGMENT: Final = IP + 6
-IP_PROTOCOL: Final = IP + 9
 IP_CHECKSUM: Final = IP + 10
 IP_ADDRESSES: Final = IP + 12  # source then destination, 8 octets
 IP_HEADER_LEN: Final = 20
 TCP: Final = IP + IP_HEADER_LEN
-TCP_SEQ: Final = TCP + 4
-TCP_ACK: Final = TCP + 8
-TCP_DATA_OFFSET: Final = TCP + 12
 TCP_FLAGS: Final = TCP + 13
 TCP_CHECKSUM_OFFSET: Final = 16  # from the start of the TCP header
 TCP_MIN_HEADER_LEN: Final = 20
@@ -57,7 +52,9 @@ class _Run:
 
     __slots__ = ("first", "header_len", "key", "next_seq", "payloads", "push", "size", "total")
 
-    def __init__(self, frame: bytes, key: bytes, header_len: int, seq: int, payload: bytes, push: bool) -> None:
+    def __init__(
+        self, frame: bytes, key: tuple[object, ...], header_len: int, seq: int, payload: bytes, push: bool
+    ) -> None:
         self.first = frame
         self.key = key
         self.header_len = header_len  # Ethernet + IP + TCP
@@ -68,39 +65,33 @@ class _Run:
         self.push = push
 
 
-def _segment(frame: bytes) -> tuple[bytes, int, int, bytes, bool] | None:
+# The headers up to the TCP window in one unpack: MACs, EtherType, version/IHL, TOS, total length, ID,
+# flags/fragment, TTL, protocol, IP checksum, addresses and ports, seq, ack, data offset, flags, window.
+_HEADERS: Final = struct.Struct("!12s2sBBHHHBBH12sI4sBB2s")
+
+
+def _segment(frame: bytes) -> tuple[tuple[object, ...], int, int, bytes, bool] | None:
     """(flow key, header length, seq, payload, PSH) of a frame that may be joined, or None."""
+    if len(frame) < TCP + TCP_MIN_HEADER_LEN:
+        return None
+    (macs, ethertype, version_ihl, tos, total, _id, fragment, ttl, protocol, _checksum, flow, seq, ack, offset,
+     flags, window) = _HEADERS.unpack_from(frame)  # fmt: skip
     if (
-        len(frame) < TCP + TCP_MIN_HEADER_LEN
-        or frame[12:14] != _ETHERTYPE_IPV4
-        or frame[IP_VERSION_IHL] != 0x45
-        or frame[IP_PROTOCOL] != 6
+        ethertype != _ETHERTYPE_IPV4
+        or version_ihl != 0x45
+        or protocol != 6
+        or flags & _ONLY_ACK_PSH
+        or not flags & _FLAG_ACK
+        or fragment & _FRAGMENTED
     ):
         return None
-    flags = frame[TCP_FLAGS]
-    if flags & _ONLY_ACK_PSH or not flags & _FLAG_ACK:
-        return None
-    if int.from_bytes(frame[IP_FLAGS_FRAGMENT : IP_FLAGS_FRAGMENT + 2], "big") & _FRAGMENTED:
-        return None
-    tcp_len = (frame[TCP_DATA_OFFSET] >> 4) * 4
-    end = IP + int.from_bytes(frame[IP_TOTAL_LENGTH : IP_TOTAL_LENGTH + 2], "big")  # not the padding
+    tcp_len = (offset >> 4) * 4
+    end = IP + total  # not the Ethernet padding
     header_len = TCP + tcp_len
     if tcp_len < TCP_MIN_HEADER_LEN or end <= header_len or end > len(frame):
         return None
     # Everything that must be equal along a run: addresses, TOS, DF and TTL, ports, ACK, window, options.
-    key = b"".join(
-        (
-            frame[:ETHERNET_LEN],
-            frame[IP + 1 : IP + 2],
-            frame[IP_FLAGS_FRAGMENT : IP_FLAGS_FRAGMENT + 1],
-            frame[IP + 8 : IP + 9],
-            frame[IP_ADDRESSES:TCP_SEQ],
-            frame[TCP_ACK:TCP_FLAGS],
-            frame[TCP + 14 : TCP + 16],
-            frame[TCP + TCP_MIN_HEADER_LEN : header_len],
-        )
-    )
-    seq = int.from_bytes(frame[TCP_SEQ : TCP_SEQ + 4], "big")
+    key = (macs, tos, fragment, ttl, flow, ack, offset, window, frame[TCP + TCP_MIN_HEADER_LEN : header_len])
     return key, header_len, seq, frame[header_len:end], bool(flags & _FLAG_PSH)
 
 
