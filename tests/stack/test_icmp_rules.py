@@ -115,6 +115,10 @@ class TestForbidden:
     def test_a_source_that_is_not_one_host(self, source: str) -> None:
         assert forbidden(udp(src=IPv4Address(source))) == "bad-source"
 
+    def test_loopback_to_loopback_is_looped_back_inside_the_host_and_answered(self) -> None:
+        loopback = IPv4Address("127.0.0.1")
+        assert forbidden(udp(src=loopback, dst=loopback)) is None
+
 
 class TestTokenBucket:
     def test_a_burst_then_nothing(self) -> None:

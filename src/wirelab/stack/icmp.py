@@ -45,7 +45,11 @@ def error_forbidden(
     if dst.is_multicast or dst in local_broadcasts or dst == IPv4Address("255.255.255.255"):
         return "ip-broadcast"
     src = header.src
-    if src.is_unspecified or src.is_loopback or src.is_multicast or src.is_reserved:
+    # A loopback source to a loopback destination was looped back inside this host (the input drops 127/8
+    # sources off the wire): one host, and Linux answers it (a UDP socket connected to a closed port of
+    # 127.0.0.1 hears ECONNREFUSED).
+    looped = src.is_loopback and dst.is_loopback
+    if src.is_unspecified or (src.is_loopback and not looped) or src.is_multicast or src.is_reserved:
         return "bad-source"  # is_reserved: class E, 240.0.0.0/4, which holds 255.255.255.255 too
     if src in local_broadcasts:
         return "bad-source"
