@@ -62,7 +62,7 @@ def simulated_run(probe: str, *argv: str, until: str = "120s") -> str:
     return process.stdout
 
 
-ONE_PROCESS = ["basics.py", "tcp_stream.py"]
+ONE_PROCESS = ["basics.py", "tcp_stream.py", "options.py", "timeouts.py", "udp.py", "names.py", "timewait.py"]
 
 
 @pytest.mark.parametrize("probe", ONE_PROCESS)

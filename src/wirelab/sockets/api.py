@@ -19,6 +19,7 @@ import contextlib
 import errno as _errno
 import functools
 import math
+import operator
 import os
 import select as _real_select
 import types
@@ -56,6 +57,21 @@ NANOSECONDS: Final = 1_000_000_000
 SHUT_NAMES: Final = ("SHUT_RD", "SHUT_WR", "SHUT_RDWR")
 T = TypeVar("T")
 Kernel = TcpSocket | UdpSocket
+
+
+def parse_timeout(value: Any) -> float | None:
+    """CPython's ``socket_parse_timeout``: None, or a float or an integer of seconds, not negative."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            raise ValueError("Invalid value NaN (not a number)")
+        seconds = value
+    else:
+        seconds = float(operator.index(value))  # "'str' object cannot be interpreted as an integer"
+    if seconds < 0:
+        raise ValueError("Timeout value out of range")
+    return seconds
 
 
 def deadline_after(system: System, timeout: float | None) -> int | None:
@@ -368,12 +384,14 @@ class SimSocketBase:
                 continue
             total += result
 
-    def sendto(self, data: Any, flags_or_address: Any, address: Any = None) -> int:
-        flags = 0
-        if address is None:
-            address = flags_or_address
+    def sendto(self, *args: Any) -> int:
+        if len(args) == 2:
+            data, address = args
+            flags = 0
+        elif len(args) == 3:
+            data, flags, address = args
         else:
-            flags = flags_or_address
+            raise TypeError(f"sendto() takes 2 or 3 arguments ({len(args)} given)")
         payload = _as_bytes(data)
         kernel = self._kernel()
         if isinstance(kernel, TcpSocket):
@@ -435,7 +453,7 @@ class SimSocketBase:
             self._failed("recvfrom", error)
             raise
         if self._trace.enabled:
-            self._event("socket.recvfrom", size=len(data), peer=_endpoint(peer))
+            self._event("socket.recvfrom", size=len(data), peer=_endpoint(peer) if peer is not None else "-")
         return data, peer
 
     def recvfrom_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> tuple[int, tuple[str, int] | None]:
@@ -479,9 +497,25 @@ class SimSocketBase:
             pass
 
     # -- options and modes ------------------------------------------------------------------------
-    def setsockopt(self, level: int, optname: int, value: Any, optlen: int | None = None) -> None:
-        if value is None and optlen is None:
-            raise TypeError("setsockopt() takes exactly 3 or 4 arguments")
+    def setsockopt(self, *args: Any) -> None:
+        """CPython's three readings in turn — (level, name, int), (level, name, None, optlen), (level,
+        name, buffer) — and the last one's TypeError when none fits."""
+        if len(args) == 3 and all(isinstance(arg, int) for arg in args):
+            level, optname, value = args
+        elif len(args) == 4 and args[2] is None and all(isinstance(arg, int) for arg in (args[0], args[1], args[3])):
+            self._kernel()
+            # setsockopt(2) with a NULL optval: every option here reads an int from it
+            raise os_error("EINVAL" if args[3] < 4 else "EFAULT")
+        else:
+            if len(args) != 3:
+                raise TypeError(f"setsockopt() takes exactly 3 arguments ({len(args)} given)")
+            level, optname, value = args
+            for arg in (level, optname):
+                if not isinstance(arg, int):
+                    raise TypeError(f"'{type(arg).__name__}' object cannot be interpreted as an integer")
+            if isinstance(value, str) or not isinstance(value, (bytes, bytearray, memoryview)):
+                raise TypeError(f"a bytes-like object is required, not '{type(value).__name__}'")
+            value = bytes(value)
         self._kernel().setsockopt(level, optname, value)
 
     def getsockopt(self, level: int, optname: int, buflen: int = 0) -> int | bytes:
@@ -494,11 +528,7 @@ class SimSocketBase:
         return value
 
     def settimeout(self, value: float | None) -> None:
-        if value is not None:
-            value = float(value)
-            if value < 0 or math.isnan(value):
-                raise ValueError("Timeout value out of range")
-        self._timeout = value
+        self._timeout = parse_timeout(value)
         self._kernel()  # CPython sets O_NONBLOCK with ioctl(FIONBIO): EBADF on a closed socket
 
     def gettimeout(self) -> float | None:
@@ -577,9 +607,7 @@ def make_socket_module(system: System, host: HostSockets) -> types.ModuleType:
         return system.default_timeout
 
     def setdefaulttimeout(value: float | None) -> None:
-        if value is not None and float(value) < 0:
-            raise ValueError("Timeout value out of range")
-        system.default_timeout = None if value is None else float(value)
+        system.default_timeout = parse_timeout(value)
 
     def dup(fd: int) -> int:
         return system.files.dup(fd)

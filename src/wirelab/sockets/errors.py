@@ -44,6 +44,7 @@ EAI_AGAIN: Final = -3  # "Temporary failure in name resolution"
 EAI_NODATA: Final = -5  # "No address associated with hostname"
 EAI_SERVICE: Final = -8  # "Servname not supported for ai_socktype"
 EAI_FAMILY: Final = -6  # "ai_family not supported"
+EAI_SOCKTYPE: Final = -7  # "ai_socktype not supported"
 EAI_ADDRFAMILY: Final = -9  # "Address family for hostname not supported"
 
 _EAI_TEXT: Final = {
@@ -52,6 +53,7 @@ _EAI_TEXT: Final = {
     EAI_NODATA: "No address associated with hostname",
     EAI_SERVICE: "Servname not supported for ai_socktype",
     EAI_FAMILY: "ai_family not supported",
+    EAI_SOCKTYPE: "ai_socktype not supported",
     EAI_ADDRFAMILY: "Address family for hostname not supported",
 }
 

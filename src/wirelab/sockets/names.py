@@ -15,7 +15,15 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
 from wirelab.addressing.ports import PortLookupError, lookup
-from wirelab.sockets.errors import EAI_ADDRFAMILY, EAI_NONAME, EAI_SERVICE, address_error
+from wirelab.sockets.errors import (
+    EAI_ADDRFAMILY,
+    EAI_FAMILY,
+    EAI_NONAME,
+    EAI_SERVICE,
+    EAI_SOCKTYPE,
+    address_error,
+    gaierror,
+)
 from wirelab.trace import Layer
 
 if TYPE_CHECKING:
@@ -24,8 +32,11 @@ if TYPE_CHECKING:
 
 AF_UNSPEC = 0
 AF_INET = 2
+AF_INET6 = 10
 AI_PASSIVE = 1
+AI_CANONNAME = 2
 AI_NUMERICHOST = 4
+AI_NUMERICSERV = 0x400
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +131,24 @@ def service_port(service: str | int | bytes | None, protocol: str) -> int:
     raise address_error(EAI_SERVICE)
 
 
+def _service_text(service: str | int | bytes | None) -> str | None:
+    """What CPython hands getaddrinfo(3) as the service: an int printed, a str or bytes as it is."""
+    if service is None:
+        return None
+    if isinstance(service, int):
+        return str(service)
+    if isinstance(service, bytes):
+        return service.decode()
+    if isinstance(service, str):
+        return service
+    raise OSError("Int or String expected")
+
+
+# glibc's table of socket types and protocols (gaih_inet_typeproto), IPv4's part: a raw socket takes
+# any protocol and has no services.
+_TYPES = ((1, 6, "tcp"), (2, 17, "udp"), (3, 0, ""))
+
+
 def address_info(
     host: HostSockets,
     name: str | bytes | None,
@@ -130,32 +159,58 @@ def address_info(
     flags: int = 0,
     system: System | None = None,
 ) -> list[tuple[int, int, int, str, tuple[str, int]]]:
-    """``getaddrinfo``: the (family, type, proto, canonname, sockaddr) list glibc gives for IPv4."""
+    """``getaddrinfo``: the (family, type, proto, canonname, sockaddr) list glibc gives for IPv4, and
+    its errors in its order: the family, the service (per socket type), then the name."""
+    if family == AF_INET6:
+        raise address_error(EAI_ADDRFAMILY)  # an IPv4-only host has no IPv6 address for any name
     if family not in (AF_UNSPEC, AF_INET):
-        raise address_error(EAI_ADDRFAMILY)
+        raise address_error(EAI_FAMILY)
     if isinstance(name, bytes):
         name = name.decode("idna")
-    if name is None and service is None:
+    text = _service_text(service)
+    if name is None and text is None:
         raise address_error(EAI_NONAME)
-    kinds = [(1, 6), (2, 17), (3, 0)]  # SOCK_STREAM/TCP, SOCK_DGRAM/UDP, SOCK_RAW
-    if kind:
-        kinds = [(k, p) for k, p in kinds if k == kind] or [(kind, proto)]
-    if proto:
-        kinds = [(k, p) for k, p in kinds if p == proto] or [(kinds[0][0], proto)]
-    if name is None or name == "":
+    # which socket types, each with its protocol (gaih_inet: a type and a protocol given must agree)
+    if kind and proto:
+        kinds = [(k, proto if k == 3 else p, n) for k, p, n in _TYPES if k == kind and (p == proto or k == 3)]
+    elif kind:
+        kinds = [entry for entry in _TYPES if entry[0] == kind]
+    elif proto:
+        kinds = [entry for entry in _TYPES if entry[1] == proto]
+    else:
+        kinds = list(_TYPES)
+    if not kinds:  # no such type, or a type and a protocol that do not go together; a protocol alone
+        raise address_error(EAI_SOCKTYPE if kind else EAI_SERVICE)  # finds no service for it
+    # the port, per socket type: digits are a number (taken modulo 2**16, as htons does), anything else a
+    # name looked up for each type's protocol; the types the service does not exist for are left out
+    ports: list[tuple[int, int, int]] = []
+    if text is None:
+        ports = [(k, p, 0) for k, p, _ in kinds]
+    elif text.isdigit():
+        ports = [(k, p, int(text) & 0xFFFF) for k, p, _ in kinds]
+    elif flags & AI_NUMERICSERV:
+        raise address_error(EAI_NONAME)
+    else:
+        for sock_type, sock_proto, protocol in kinds:
+            if sock_type == 3:
+                continue  # raw sockets have no services
+            try:
+                ports.append((sock_type, sock_proto, service_port(text, protocol)))
+            except gaierror:
+                continue
+        if not ports:
+            raise address_error(EAI_SERVICE)
+    if name is None:
         address = IPv4Address("0.0.0.0") if flags & AI_PASSIVE else IPv4Address("127.0.0.1")
-    elif flags & AI_NUMERICHOST:
+    elif flags & AI_NUMERICHOST or name == "":
         found = numeric(name)
         if found is None:
             raise address_error(EAI_NONAME)
         address = found
     else:
         address = resolve(host, name, system)
-    results = []
-    for sock_type, sock_proto in kinds:
-        protocol = {6: "tcp", 17: "udp"}.get(sock_proto, "")
-        if sock_type == 3 and service is not None and not str(service).isdigit() and not isinstance(service, int):
-            continue
-        port = service_port(service, protocol)
-        results.append((AF_INET, sock_type, sock_proto, "", (str(address), port)))
-    return results
+    canonical = "" if name is None or not flags & AI_CANONNAME else name  # numeric: the text; a name: its own
+    return [
+        (AF_INET, sock_type, sock_proto, canonical if index == 0 else "", (str(address), port))
+        for index, (sock_type, sock_proto, port) in enumerate(ports)
+    ]

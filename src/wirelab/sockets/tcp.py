@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from wirelab.sockets.host import HostSockets
 
 SECOND: Final = 1_000_000_000
+LOCALHOST: Final = IPv4Address("127.0.0.1")
 
 
 class _WouldBlock:
@@ -149,7 +150,9 @@ class TcpSocket:
         self.phase = UNCONNECTED
         self.shutdown_mask = 0
         self.error: str | None = None  # sk_err: reported once by the next call
+        self.error_taken = False  # a failed connect's error was read (SO_ERROR): connect says ECONNABORTED
         self.keepalive = False
+        self.broadcast = False
         self.nodelay = False
         self.keepalive_idle = 7200
         self.keepalive_interval = 75
@@ -286,6 +289,8 @@ class TcpSocket:
             return None
         if port == 0:
             return "ECONNREFUSED"  # Linux sends the SYN to port 0 and gets a RST
+        if address == UNSPECIFIED:  # ip_route_output: 0.0.0.0 is this host (the bound address, or 127.0.0.1)
+            address = self.local[0] if self.local is not None and self.local[0] != UNSPECIFIED else LOCALHOST
         host = self.host
         host.begin()
         local_address = self.local[0] if self.local is not None else UNSPECIFIED
@@ -315,7 +320,9 @@ class TcpSocket:
 
     def _connect_failed(self) -> str:
         """Linux reports the error once and returns the socket to UNCONNECTED (it may connect again)."""
-        error = self.take_error() or (self.connection.error if self.connection else None) or "ECONNABORTED"
+        error = self.take_error() or (self.connection.error if self.connection and not self.error_taken else None)
+        error = error or "ECONNABORTED"  # __inet_stream_connect: sock_error(sk) ? : -ECONNABORTED
+        self.error_taken = False
         self._forget_connection()
         self.phase = UNCONNECTED
         if not self.bound:
@@ -518,7 +525,7 @@ class TcpSocket:
                 onoff, seconds = struct.unpack("ii", raw[:8])
                 self.linger = (1 if onoff else 0, seconds)
             elif name == SO_BROADCAST:
-                pass  # accepted and ignored on TCP, as Linux
+                self.broadcast = bool(number)  # kept (SOCK_BROADCAST) though TCP never uses it, as Linux
             else:
                 raise os_error("ENOPROTOOPT")
         elif level == IPPROTO_TCP:
@@ -570,7 +577,7 @@ class TcpSocket:
             (SOL_SOCKET, SO_DOMAIN): AF_INET,
             (SOL_SOCKET, SO_PROTOCOL): IPPROTO_TCP,
             (SOL_SOCKET, SO_ACCEPTCONN): int(self.listener is not None),
-            (SOL_SOCKET, SO_BROADCAST): 0,
+            (SOL_SOCKET, SO_BROADCAST): int(self.broadcast),
             (SOL_SOCKET, SO_LINGER): struct.pack("ii", *self.linger),
             (IPPROTO_TCP, TCP_NODELAY): int(self.nodelay),
             (IPPROTO_TCP, TCP_KEEPIDLE): self.keepalive_idle,
@@ -582,8 +589,10 @@ class TcpSocket:
         }
         if (level, name) == (SOL_SOCKET, SO_ERROR):
             error = self.take_error()
-            if error is None and self.phase == CONNECTING and self.state is TcpState.CLOSED:
+            if error is None and self.phase == CONNECTING and self.state is TcpState.CLOSED and not self.error_taken:
                 error = self.connection.error if self.connection is not None else None
+            if error is not None and self.phase == CONNECTING:
+                self.error_taken = True  # sock_error() clears sk_err: read once
             return 0 if error is None else errno_of(error)
         if (level, name) not in values:
             raise os_error("ENOPROTOOPT")

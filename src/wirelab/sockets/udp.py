@@ -20,14 +20,17 @@ from wirelab.sockets.tcp import (
     IP_TOS,
     IP_TTL,
     IPPROTO_IP,
+    IPPROTO_TCP,
     MSG_PEEK,
     RCV_SHUTDOWN,
     RCVBUF_MIN,
     SHUTDOWN_MASK,
     SNDBUF_MIN,
+    SO_ACCEPTCONN,
     SO_BROADCAST,
     SO_DOMAIN,
     SO_ERROR,
+    SO_KEEPALIVE,
     SO_PROTOCOL,
     SO_RCVBUF,
     SO_REUSEADDR,
@@ -42,6 +45,9 @@ from wirelab.sockets.tcp import (
 from wirelab.stack.node import SendError
 from wirelab.stack.udp import UdpBinding
 from wirelab.wire.ipaddr import UNSPECIFIED
+
+LOCALHOST: Final = IPv4Address("127.0.0.1")
+LIMITED_BROADCAST: Final = IPv4Address("255.255.255.255")
 
 if TYPE_CHECKING:
     from wirelab.sockets.host import HostSockets
@@ -64,6 +70,7 @@ class UdpSocket:
         self.peer: tuple[IPv4Address, int] | None = None
         self.source: IPv4Address | None = None  # the address a connected socket sends from
         self.broadcast = False
+        self.keepalive = False
         self.reuse = False
         self.reuse_port = False
         self.send_buffer = UDP_BUFFER_DEFAULT
@@ -96,11 +103,25 @@ class UdpSocket:
         assert self.binding is not None
         return self.binding
 
+    def _destination(self, address: IPv4Address) -> IPv4Address:
+        """ip_route_output: 0.0.0.0 as a destination is this host — the bound address, else 127.0.0.1."""
+        if address != UNSPECIFIED:
+            return address
+        bound = self.binding.address if self.binding is not None else UNSPECIFIED
+        return bound if bound != UNSPECIFIED else LOCALHOST
+
     def connect(self, address: IPv4Address, port: int) -> None:
         binding = self._autobind()
+        address = self._destination(address)
         source = self.host.source_for(address)
-        if source is None and address != IPv4Address("255.255.255.255"):
+        if source is None and address != LIMITED_BROADCAST:
             raise os_error("ENETUNREACH")
+        interfaces = self.host.node.interfaces
+        if not self.broadcast and (
+            address == LIMITED_BROADCAST
+            or any(interface.broadcast == address for interface in interfaces if interface.address is not None)
+        ):
+            raise os_error("EACCES")  # ip4_datagram_connect: a broadcast route needs SO_BROADCAST
         self.peer = (address, port)
         self.source = source if binding.address == UNSPECIFIED else binding.address
         binding.peer = self.peer
@@ -132,6 +153,7 @@ class UdpSocket:
         if self.shutdown_mask & 2:
             raise os_error("EPIPE")
         binding = self._autobind()
+        destination = (self._destination(destination[0]), destination[1])
         host = self.host
         host.begin()
         try:
@@ -142,12 +164,12 @@ class UdpSocket:
             host.flush()
         return sent
 
-    def recvfrom(self, size: int, flags: int = 0) -> tuple[bytes, tuple[str, int]] | _WouldBlock:
+    def recvfrom(self, size: int, flags: int = 0) -> tuple[bytes, tuple[str, int] | None] | _WouldBlock:
         self._raise_pending()
         binding = self.binding
         if binding is None or not binding.queue:
             if self.shutdown_mask & RCV_SHUTDOWN:
-                return b"", ("0.0.0.0", 0)
+                return b"", None  # no datagram, no address (addrlen 0: CPython says None)
             return WOULD_BLOCK
         datagram = binding.queue[0] if flags & MSG_PEEK else binding.take()
         assert datagram is not None
@@ -205,8 +227,8 @@ class UdpSocket:
             self.ttl = number
         elif level == IPPROTO_IP and name == IP_TOS:
             self.tos = number
-        elif level == SOL_SOCKET and name in (9,):  # SO_KEEPALIVE: accepted, meaningless for UDP
-            pass
+        elif level == SOL_SOCKET and name == SO_KEEPALIVE:
+            self.keepalive = bool(number)  # kept (SOCK_KEEPOPEN), meaningless for UDP, as Linux
         else:
             raise os_error("ENOPROTOOPT")
 
@@ -214,10 +236,14 @@ class UdpSocket:
         if (level, name) == (SOL_SOCKET, SO_ERROR):
             error = self.take_error()
             return 0 if error is None else errno_of(error)
+        if level == IPPROTO_TCP:
+            raise os_error("EOPNOTSUPP")  # udp_getsockopt hands other levels to ip_getsockopt: not TCP's
         values = {
             (SOL_SOCKET, SO_BROADCAST): int(self.broadcast),
             (SOL_SOCKET, SO_REUSEADDR): int(self.reuse),
             (SOL_SOCKET, SO_REUSEPORT): int(self.reuse_port),
+            (SOL_SOCKET, SO_KEEPALIVE): int(self.keepalive),
+            (SOL_SOCKET, SO_ACCEPTCONN): 0,
             (SOL_SOCKET, SO_SNDBUF): self.send_buffer,
             (SOL_SOCKET, SO_RCVBUF): self.receive_buffer,
             (SOL_SOCKET, SO_TYPE): SOCK_DGRAM,
@@ -238,8 +264,8 @@ class UdpSocket:
         return str(address), self.binding.port
 
     def peername(self) -> tuple[str, int]:
-        if self.peer is None:
-            raise os_error("ENOTCONN")
+        if self.peer is None or self.peer[1] == 0:
+            raise os_error("ENOTCONN")  # inet_getname: no peer port, not connected
         return str(self.peer[0]), self.peer[1]
 
 

@@ -29,7 +29,7 @@ def shown(value: Any) -> str:
 def failure(error: BaseException) -> str:
     if isinstance(error, OSError) and error.errno is not None:
         name = errno.errorcode.get(error.errno, str(error.errno))
-        return f"{type(error).__name__} {name} {error.strerror!r}"
+        return f"{type(error).__name__} {name} {shown(error.strerror)}"
     return f"{type(error).__name__} {shown(str(error))}"
 
 

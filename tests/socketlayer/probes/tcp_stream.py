@@ -194,6 +194,13 @@ check("recv first after its RST", lambda: client.recv(10))
 check("sendall after its RST", lambda: client.sendall(b"second"))
 client.close()
 
+# -- 0.0.0.0 as a destination is this host ------------------------------------------------------------
+client = socket.socket()
+check("connect 0.0.0.0", lambda: client.connect(("0.0.0.0", port)))
+check("its peer", client.getpeername)
+listener.accept()[0].close()
+client.close()
+
 # -- refused ----------------------------------------------------------------------------------------
 listener.close()
 refused = socket.socket()
