@@ -275,7 +275,7 @@ def test_ss_shows_the_states_expected_during_the_handshake_and_time_wait() -> No
         ns.run("nft", "-f", "-", input=_DROP_PURE_ACKS)
         server = ns.start_python("tcp_sink.py", str(PORT))
         server.wait_for("listening", stream="stdout")
-        holder = ns.wirelab("--stats", program=[str(_peer("tcp_hold.py")), KERNEL_IP, str(PORT), "1"])
+        holder = ns.wirelab("--stats", program=[str(_peer("tcp_hold.py")), KERNEL_IP, str(PORT), "3"])
         holder.wait_for("connected", stream="stdout")
         _wait_for_ss(ns, "syn-recv", f"{KERNEL_IP}:{PORT}")
         # wirelab closes first: its FIN|ACK completes the handshake and the close; wirelab ends in TIME-WAIT.
