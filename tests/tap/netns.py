@@ -107,6 +107,7 @@ class Namespace:
 @contextmanager
 def namespace() -> Iterator[Namespace]:
     """A fresh network namespace with its loopback up; removed, with whatever still runs in it, at the end."""
+    require()  # root, /dev/net/tun, ip: skip (or fail under WIRELAB_REQUIRE_NETNS=1) without them
     name = f"wltest{os.getpid()}-{next(_counter)}"
     created = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True, check=False)
     if created.returncode != 0:
