@@ -14,6 +14,7 @@ descriptor numbers (only "above the standard streams" is printed); the probe's s
 from __future__ import annotations
 
 import difflib
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,9 @@ import pytest
 
 from wirelab.process import scheduler_of, start
 from wirelab.sim.network import Network
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "process"))  # the course programs' test's helpers
+from test_course_programs import addresses_aside, free_port, wait_bound
 
 PROBES = Path(__file__).resolve().parent / "probes"
 HOST_A = "192.168.1.10"
@@ -62,6 +66,13 @@ def simulated_run(probe: str, *argv: str, until: str = "120s") -> str:
     return process.stdout
 
 
+def differences(real: str, simulated: str) -> str:
+    lines = difflib.unified_diff(
+        real.splitlines(keepends=True), simulated.splitlines(keepends=True), "linux", "wirelab"
+    )
+    return "".join(lines)
+
+
 ONE_PROCESS = ["basics.py", "tcp_stream.py", "options.py", "timeouts.py", "udp.py", "names.py", "timewait.py"]
 
 
@@ -69,6 +80,62 @@ ONE_PROCESS = ["basics.py", "tcp_stream.py", "options.py", "timeouts.py", "udp.p
 def test_a_probe_prints_what_it_prints_on_linux(probe: str) -> None:
     real = real_run(probe, "127.0.0.1")
     simulated = simulated_run(probe, HOST_A)
-    assert simulated == real, "".join(
-        difflib.unified_diff(real.splitlines(keepends=True), simulated.splitlines(keepends=True), "linux", "wirelab")
+    assert simulated == real, differences(real, simulated)
+
+
+# -- two hosts: a server and a client, on one host via 127.0.0.1 or across a router ----------------------
+# Across the router the two outputs differ only in the addresses (the client is 192.168.1.10, the server
+# 192.168.2.10; on the real machine both are 127.0.0.1): they are compared with the addresses aside, as
+# the course programs are. Unreachable addresses are asked on the simulated network only (the real
+# machine touches nothing but 127.0.0.1); what Linux says for them is written out below.
+UNREACHABLE = {
+    "10.9.9.9": ("OSError ENETUNREACH 'Network is unreachable'", 101),  # the router has no route: ICMP net unreachable
+    "192.168.2.99": ("OSError EHOSTUNREACH 'No route to host'", 113),  # the router's ARP gets no answer
+    "192.168.1.99": ("OSError EHOSTUNREACH 'No route to host'", 113),  # the client's own ARP gets no answer
+}
+
+
+@pytest.fixture(scope="module")
+def real_pair() -> tuple[str, str]:
+    port, closed = free_port(), free_port()
+    while closed == port:
+        closed = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-u", str(PROBES / "peer_server.py"), "127.0.0.1", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    try:
+        wait_bound(port, socket.SOCK_STREAM)
+        client = real_run("peer_client.py", "127.0.0.1", str(port), str(closed))
+        server_output, errors = server.communicate(timeout=60)
+        assert server.returncode == 0, errors
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    return server_output, client
+
+
+@pytest.mark.parametrize("layout", ["one host", "two LANs and a router"])
+def test_a_server_and_its_client_print_what_they_print_on_linux(layout: str, real_pair: tuple[str, str]) -> None:
+    net = two_lans()
+    across = layout != "one host"
+    server_host, bind, address = ("b", "0.0.0.0", HOST_B) if across else ("a", "127.0.0.1", "127.0.0.1")
+    server = start(net, server_host, PROBES / "peer_server.py", argv=[bind, "8080"])
+    unreachable = list(UNREACHABLE) if across else []
+    client = start(net, "a", PROBES / "peer_client.py", argv=[address, "8080", "8081", *unreachable], delay="1s")
+    net.run(until="300s")
+    for process in (server, client):
+        assert process.exited and process.exit_code == 0, (process, process.stdout, process.stderr)
+    scheduler_of(net.sim).shutdown()
+    real_server, real_client = real_pair
+    expected = real_client + "".join(
+        f"connect {target}: {error}\nconnect_ex {target}: {number}\nudp connect {target}: None\n"
+        for target, (error, number) in UNREACHABLE.items()
+        if across
+    )
+    aside = addresses_aside if across else (lambda text: text)
+    assert aside(server.stdout) == aside(real_server), differences(aside(real_server), aside(server.stdout))
+    assert aside(client.stdout) == aside(expected), differences(aside(expected), aside(client.stdout))
