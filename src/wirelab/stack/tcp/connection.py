@@ -889,7 +889,7 @@ class TcpConnection:
         if seq == self.rcv_nxt:
             self._recv += payload
             self.rcv_nxt += len(payload)
-            filled = self._drain_out_of_order()
+            filled = bool(self._out_of_order.blocks) and self._drain_out_of_order()
             self.events.append(_DATA)
             self._unacked_octets += len(payload)
             if filled or self._unacked_octets >= 2 * (
