@@ -518,3 +518,11 @@ def test_the_program_reads_wirelab_taps_stdin_as_it_comes() -> None:
         assert client.finish() == 0, client.text()
         assert client.stdout == ["> echo: first line", "> echo: second line", "> bye"]
         assert server.finish() == 0
+
+
+def test_a_tap_deleted_under_wirelab_is_a_one_line_error() -> None:
+    with namespace() as ns:
+        wirelab = ns.wirelab("--serve", "echo").ready()
+        ns.run("ip", "link", "del", "wl0")
+        assert wirelab.finish() == 2
+        assert wirelab.stderr[-1] == "wirelab: error: wl0 is gone or broken: File descriptor in bad state"

@@ -153,6 +153,9 @@ class TapDevice:
             data = os.read(self.fd, FRAME_BUFFER)
         except BlockingIOError:
             return None
+        except OSError as error:  # EBADFD: the interface was deleted under us (ip link del)
+            code = error.errno or errno.EIO
+            raise TapError(code, f"{self.name} is gone or broken: {os.strerror(code)}") from None
         if not self.offload:
             return data
         flags, gso_type, _hdr_len, _gso_size, start, offset = VNET_HEADER.unpack_from(data)
