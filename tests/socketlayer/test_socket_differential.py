@@ -73,7 +73,16 @@ def differences(real: str, simulated: str) -> str:
     return "".join(lines)
 
 
-ONE_PROCESS = ["basics.py", "tcp_stream.py", "options.py", "timeouts.py", "udp.py", "names.py", "timewait.py"]
+ONE_PROCESS = [
+    "basics.py",
+    "tcp_stream.py",
+    "options.py",
+    "timeouts.py",
+    "udp.py",
+    "names.py",
+    "timewait.py",
+    "readiness.py",
+]
 
 
 @pytest.mark.parametrize("probe", ONE_PROCESS)

@@ -309,6 +309,8 @@ class TcpSocket:
         except TcpError as error:
             if not self.bound:
                 self._unbind()
+            if error.errno_name == "EADDRINUSE":
+                return "EADDRNOTAVAIL"  # __inet_hash_connect: the four-tuple is taken (check_established)
             return error.errno_name
         self.local = (local_address, self.local[1])
         self.phase = CONNECTING

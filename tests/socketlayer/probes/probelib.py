@@ -33,12 +33,13 @@ def failure(error: BaseException) -> str:
     return f"{type(error).__name__} {shown(str(error))}"
 
 
-def check(label: str, call: Callable[[], Any]) -> Any:
-    """Print what ``call`` returns, or the error it raises (and return it, or None)."""
+def check(label: str, call: Callable[[], Any], *, error_class_only: bool = False) -> Any:
+    """Print what ``call`` returns, or the error it raises (and return it, or None). With
+    ``error_class_only`` an error prints as its class alone (its text would name a descriptor)."""
     try:
         result = call()
     except Exception as error:
-        print(f"{label}: {failure(error)}", flush=True)
+        print(f"{label}: {type(error).__name__ if error_class_only else failure(error)}", flush=True)
         return None
     print(f"{label}: {shown(result)}", flush=True)
     return result

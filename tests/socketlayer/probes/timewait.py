@@ -63,3 +63,36 @@ conn.close()
 listener.close()
 select.select([], [], [], 0.05)
 rebind(port, reuse=False, label="the client closed first")
+
+# a listener that never had a connection leaves nothing behind
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen()
+port = listener.getsockname()[1]
+listener.close()
+rebind(port, reuse=False, label="a listener closed without connections")
+
+# the client's own port, in TIME-WAIT after it closed first
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen()
+client = socket.create_connection(listener.getsockname())
+client_port = client.getsockname()[1]
+conn, _ = listener.accept()
+client.close()
+readable(conn)
+conn.close()
+select.select([], [], [], 0.05)
+rebind(client_port, reuse=False, label="the client's port in TIME-WAIT")
+rebind(client_port, reuse=True, label="the client's port in TIME-WAIT, SO_REUSEADDR on the new socket")
+# two sockets on one port (both SO_REUSEADDR) cannot both connect to the same peer
+first, second = socket.socket(), socket.socket()
+for s in (first, second):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+first.bind(("127.0.0.1", 0))
+check("second binds the same port", lambda: second.bind(first.getsockname()))
+check("first connects", lambda: first.connect(listener.getsockname()))
+check("second connects to the same peer", lambda: second.connect(listener.getsockname()))
+first.close()
+second.close()
+listener.close()
