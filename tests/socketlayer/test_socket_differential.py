@@ -9,6 +9,17 @@ is normalised by the probes themselves and never compared: ephemeral port number
 ``EPHEMERAL`` when they are in Linux's 32768-60999, so a port outside that range still differs) and
 descriptor numbers (only "above the standard streams" is printed); the probe's second host address
 (the simulated host's own, 127.0.0.1 again on the real machine) prints as ``HOST``.
+
+Left out on purpose, because the two cannot agree and it is not a socket-API difference:
+- SO_SNDBUF/SO_RCVBUF of a *connected* socket: Linux sizes the send buffer from the route's MSS when
+  the connection is established (tcp_sndbuf_expand: 3,939,840 octets over this machine's loopback,
+  MSS 65,483); wirelab keeps the socket's own figure (tcp_wmem[1] = 16,384, or twice what was set).
+  Before a connection both say the same, and the probes compare that.
+- sizes set above the default net.core.wmem_max/rmem_max (212,992): this machine raised them to 4 MiB;
+  a simulated host has Linux's defaults, so the probes set sizes below them.
+- gethostname()'s value (each host has its own name): only its type is compared.
+- select() on a descriptor number beyond the process's descriptor table: Linux ignores those bits and
+  hands back the set as given; wirelab says EBADF as for any descriptor that is not open.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import select
 import selectors
 import socket
 
-from probelib import check, poll_names, readable, say, wait_for
+from probelib import HOST, check, poll_names, readable, say, wait_for
 
 listener = socket.socket()
 listener.bind(("127.0.0.1", 0))
@@ -200,6 +200,20 @@ check("connect 0.0.0.0", lambda: client.connect(("0.0.0.0", port)))
 check("its peer", client.getpeername)
 listener.accept()[0].close()
 client.close()
+
+# -- the host's own address: the connection never leaves the host, both ends have that address ----------
+wide = socket.socket()
+wide.bind(("0.0.0.0", 0))
+wide.listen()
+client = socket.create_connection((HOST, wide.getsockname()[1]))
+server, peer = wide.accept()
+say("to the host's own address: client", (client.getsockname()[0] == HOST, client.getpeername()[0] == HOST))
+say("to the host's own address: server", (server.getsockname()[0] == HOST, peer[0] == HOST))
+client.sendall(b"own")
+check("data", lambda: (readable(server), server.recv(10)))
+client.close()
+server.close()
+wide.close()
 
 # -- refused ----------------------------------------------------------------------------------------
 listener.close()
