@@ -4,7 +4,7 @@ truncation, empty datagrams, ICMP port unreachable as ECONNREFUSED, SO_BROADCAST
 import select
 import socket
 
-from probelib import check, poll_names, readable, say, wait_for
+from probelib import HOST, check, poll_names, readable, say, wait_for
 
 UDP = (socket.AF_INET, socket.SOCK_DGRAM)
 receiver = socket.socket(*UDP)
@@ -106,3 +106,17 @@ with socket.socket(*UDP) as s:
 receiver.close()
 sender.close()
 check("recvfrom after close", lambda: receiver.recvfrom(10))
+
+# -- binding: recv does not bind, sendto does (and then bind is too late) -----------------------------
+with socket.socket(*UDP) as s:
+    s.settimeout(0.05)
+    check("recvfrom on a socket never bound", lambda: s.recvfrom(10))
+    check("still unbound", s.getsockname)
+    s.sendto(b"x", ("127.0.0.1", 9))
+    check("bind after sendto bound it", lambda: s.bind(("127.0.0.1", 0)))
+with socket.socket(*UDP) as s:
+    s.bind(("127.0.0.1", 0))
+    check("sendto from 127.0.0.1 to the host's address", lambda: s.sendto(b"x", (HOST, 9)))
+    check("bind again", lambda: s.bind(("127.0.0.1", 0)))
+with socket.socket(*UDP) as s:
+    check("connect then bind", lambda: (s.connect(("127.0.0.1", 9)), s.bind(("127.0.0.1", 0))))
