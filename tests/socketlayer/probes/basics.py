@@ -79,6 +79,17 @@ with socket.socket() as s:
     check("send on a listener", lambda: s.send(b"x"))
     check("recv on a listener", lambda: s.recv(1))
     check("shutdown a listener SHUT_WR", lambda: s.shutdown(socket.SHUT_WR))
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    s.listen()
+    check("shutdown a listener SHUT_RD", lambda: s.shutdown(socket.SHUT_RD))
+    check("accept after it", s.accept)
+    check("SO_ACCEPTCONN after it", lambda: s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
+    check("connect to it", lambda: socket.create_connection(s.getsockname()))
+    check("listen again", s.listen)
+    check("SO_ACCEPTCONN again", lambda: s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
+    with socket.create_connection(s.getsockname()) as client:
+        check("accept again", lambda: s.accept()[1] == client.getsockname())
 with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
     check("udp listen", s.listen)
     check("udp accept", s.accept)
