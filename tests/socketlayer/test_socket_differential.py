@@ -150,6 +150,9 @@ def test_a_server_and_its_client_print_what_they_print_on_linux(layout: str, rea
     for process in (server, client):
         assert process.exited and process.exit_code == 0, (process, process.stdout, process.stderr)
     scheduler_of(net.sim).shutdown()
+    counters = net[server_host].counters
+    # connection 3 closed with unread data, connection 4 met data after its close: one RST each
+    assert (counters["tcp.close.unread-data-reset"], counters["tcp.close.data-after-close-reset"]) == (1, 1)
     real_server, real_client = real_pair
     expected = real_client + "".join(
         f"connect {target}: {error}\nconnect_ex {target}: {number}\nudp connect {target}: None\n"
