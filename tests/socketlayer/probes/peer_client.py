@@ -1,7 +1,8 @@
 """The client half of the two-host probe (see peer_server.py).
 
 argv: the server's address, its port, a port nobody listens on, then (only on a simulated network)
-addresses that cannot be reached, each printed as what connect says.
+addresses that cannot be reached, each printed as what connect says (with ``+timeout``: also what
+connect and connect_ex say with a timeout of one second).
 """
 
 import select
@@ -80,7 +81,15 @@ check("6 recv", lambda: u.recv(100))
 u.close()
 
 # unreachable addresses (a simulated network only: the real machine touches nothing but 127.0.0.1)
-for address in sys.argv[4:]:
+for argument in sys.argv[4:]:
+    address, _, timed = argument.partition("+")
+    if timed:  # also with a timeout shorter than the wait for the ICMP error
+        with socket.socket() as s:
+            s.settimeout(1)
+            check(f"connect {address} timeout 1", lambda s=s, address=address: s.connect((address, 80)))
+        with socket.socket() as s:
+            s.settimeout(1)
+            check(f"connect_ex {address} timeout 1", lambda s=s, address=address: s.connect_ex((address, 80)))
     with socket.socket() as s:
         s.settimeout(60)
         check(f"connect {address}", lambda s=s, address=address: s.connect((address, 80)))
