@@ -249,3 +249,16 @@ check("recv", lambda: client.recv(10))
 client.close()
 server.close()
 listener.close()
+
+# -- a listener closed with connections nobody accepted: each is reset ---------------------------------
+listener = socket.create_server(("127.0.0.1", 0))
+waiting = [socket.create_connection(listener.getsockname()) for _ in range(2)]
+waiting[1].sendall(b"hello?")
+readable(listener)
+listener.close()
+for index, s in enumerate(waiting):
+    wait_for(s, select.POLLERR | select.POLLHUP)
+    check(f"pending connection {index} after the listener closed: poll", lambda s=s: poll_names(s))
+    check(f"pending connection {index}: recv", lambda s=s: s.recv(10))
+    check(f"pending connection {index}: send", lambda s=s: s.send(b"x"))
+    s.close()
