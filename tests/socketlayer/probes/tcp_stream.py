@@ -5,6 +5,7 @@ import contextlib
 import select
 import selectors
 import socket
+import struct
 
 from probelib import HOST, check, poll_names, readable, say, wait_for
 
@@ -262,3 +263,16 @@ for index, s in enumerate(waiting):
     check(f"pending connection {index}: recv", lambda s=s: s.recv(10))
     check(f"pending connection {index}: send", lambda s=s: s.send(b"x"))
     s.close()
+
+# -- SO_LINGER on with a zero timeout: close aborts (RST) ------------------------------------------------
+listener = socket.create_server(("127.0.0.1", 0))
+client = socket.create_connection(listener.getsockname())
+server, _ = listener.accept()
+check("SO_LINGER set", lambda: client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)))
+check("SO_LINGER get", lambda: struct.unpack("ii", client.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8)))
+check("SO_LINGER short", lambda: client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01"))
+client.close()
+wait_for(server, select.POLLERR | select.POLLHUP)
+check("the peer after an abortive close", lambda: server.recv(10))
+server.close()
+listener.close()
