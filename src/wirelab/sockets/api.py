@@ -344,8 +344,9 @@ class SimSocketBase:
         if timeout is not None:  # CPython: wait until writable, then one non-blocking send
             return self._block(kernel, lambda: kernel.send(payload, flags))
         total = 0  # a blocking send queues everything (Linux tcp_sendmsg waits for room)
+        view = memoryview(payload)  # the rest of the buffer without copying it on every pass
         while True:
-            result = kernel.send(payload[total:], flags)
+            result = kernel.send(view[total:], flags)  # type: ignore[arg-type]
             if isinstance(result, _WouldBlock):
                 system.wait((kernel.channel,), None)
                 continue
@@ -371,8 +372,9 @@ class SimSocketBase:
         system = self._system
         deadline = deadline_after(system, self._timeout) if self._timeout else None
         total = 0
+        view = memoryview(payload)  # slicing bytes copied the rest every pass: quadratic in the buffer
         while total < len(payload) or not payload:
-            result = kernel.send(payload[total:], flags)
+            result = kernel.send(view[total:], flags)  # type: ignore[arg-type]
             if not payload:
                 return
             if isinstance(result, _WouldBlock):
