@@ -9,8 +9,12 @@ wait, a timeout or BlockingIOError. The rules are Linux's (``net/ipv4/af_inet.c`
   (ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH) and the socket may connect again.
 - an error the connection met (a RST: ECONNRESET) is reported by the next call, once (``sk_err``).
 - ``send`` on a socket that is not connected, shut for writing, or reset: EPIPE (BrokenPipeError).
-- ``recv`` returns the data that arrived first, then the pending error, then b"" at end of stream.
-- ``close`` with received data nobody read sends RST instead of FIN (``tcp_close``: data_was_unread).
+- ``recv`` returns the data that arrived first; then b"" once the peer's FIN came (``SOCK_DONE``, even
+  with an error pending: a RST in CLOSE-WAIT reads EPIPE at the next send), else the pending error.
+- ``close`` with received data nobody read sends RST instead of FIN (``tcp_close``: data_was_unread),
+  and data that arrives after ``close`` answers RST too (FIN-WAIT-1/2 with RCV_SHUTDOWN).
+- a socket whose connection was reset or went to TIME-WAIT is in CLOSE: getpeername and shutdown say
+  ENOTCONN.
 """
 
 from __future__ import annotations
