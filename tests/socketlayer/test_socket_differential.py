@@ -3,7 +3,8 @@
 A probe (``tests/socketlayer/probes/*.py``) is a plain script — the standard library only — that
 exercises one group of the calls issue 5 lists and prints one line per check: the result, or the
 error's class, errno name and text. It runs once as a real subprocess on this machine's loopback
-(127.0.0.1 only: no other address of the real machine is ever touched) and once as a process on a
+(127.0.0.1 only: nothing is sent to, and nothing listens on, any other address of the real
+machine; a socket is bound to '' or 0.0.0.0 only to show what bind says, and closed at once) and once as a process on a
 simulated host, and the two outputs must be identical. What two runs on one machine cannot agree on
 is normalised by the probes themselves and never compared: ephemeral port numbers (printed as
 ``EPHEMERAL`` when they are in Linux's 32768-60999, so a port outside that range still differs) and

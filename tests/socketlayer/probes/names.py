@@ -89,7 +89,7 @@ with socket.create_connection(("127.0.0.1", address[1]), timeout=2, source_addre
     server.accept()[0].close()
 check("create_server reuse_port", lambda: socket.create_server(("127.0.0.1", 0), reuse_port=True).close())
 check("create_server on a port in use", lambda: socket.create_server(address))
-check("create_server backlog", lambda: socket.create_server(("", 0), backlog=3).getsockname()[0])
+check("create_server backlog", lambda: socket.create_server(("127.0.0.1", 0), backlog=3).getsockname()[0])
 check("has_dualstack_ipv6 is a bool", lambda: isinstance(socket.has_dualstack_ipv6(), bool))
 client.close()
 conn.close()

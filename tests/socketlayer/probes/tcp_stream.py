@@ -206,7 +206,7 @@ client.close()
 
 # -- the host's own address: the connection never leaves the host, both ends have that address ----------
 wide = socket.socket()
-wide.bind(("0.0.0.0", 0))
+wide.bind((HOST, 0))
 wide.listen()
 client = socket.create_connection((HOST, wide.getsockname()[1]))
 server, peer = wide.accept()
