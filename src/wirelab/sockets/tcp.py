@@ -491,10 +491,12 @@ class TcpSocket:
             mask |= POLLHUP
         if shut & RCV_SHUTDOWN:
             mask |= POLLIN | POLLRDNORM | POLLRDHUP
-        if state not in (TcpState.SYN_SENT, TcpState.SYN_RECEIVED) and connection is not None:
+        if state not in (TcpState.SYN_SENT, TcpState.SYN_RECEIVED):
             if self.unread:
                 mask |= POLLIN | POLLRDNORM
-            if shut & SEND_SHUTDOWN or connection.send_space > 0:
+            # tcp_poll: writable when shut for sending, or with room — a socket that never connected
+            # has all its send buffer free (select says a new socket is writable)
+            if shut & SEND_SHUTDOWN or connection is None or connection.send_space > 0:
                 mask |= POLLOUT | POLLWRNORM
         if self.error is not None:
             mask |= POLLERR

@@ -5,7 +5,7 @@ import select
 import selectors
 import socket
 
-from probelib import check, say, wait_for
+from probelib import check, poll_names, say, wait_for
 
 listener = socket.create_server(("127.0.0.1", 0))
 address = listener.getsockname()
@@ -76,3 +76,23 @@ udp.sendto(b"x", udp.getsockname())
 check("udp readable after a datagram", lambda: select.select([udp], [], [], 5)[0] == [udp])
 udp.close()
 listener.close()
+
+# -- sockets that never connected -------------------------------------------------------------------
+with socket.socket() as s:
+    check("a new TCP socket", lambda: poll_names(s))
+    s.bind(("127.0.0.1", 0))
+    check("bound", lambda: poll_names(s))
+    check("select on it", lambda: [len(ready) for ready in select.select([s], [s], [s], 0)])
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    check("a new UDP socket", lambda: poll_names(s))
+with socket.socket() as s:
+    s.setblocking(False)
+    s.bind(("127.0.0.1", 0))
+    with socket.socket() as listener_gone:
+        listener_gone.bind(("127.0.0.1", 0))
+        target = listener_gone.getsockname()
+    check("connect to a closed port, non-blocking", lambda: s.connect_ex(target))
+    wait_for(s, select.POLLERR | select.POLLHUP)
+    check("after the refusal", lambda: poll_names(s))
+    check("SO_ERROR", lambda: s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+    check("after SO_ERROR", lambda: poll_names(s))
