@@ -106,6 +106,12 @@ def option_value(value: int | bytes | bytearray | memoryview | None) -> int:
     return number
 
 
+def buffer_size(value: int, minimum: int) -> int:
+    """sock_setsockopt's SO_SNDBUF/SO_RCVBUF: the value as a u32 (a negative one is huge), capped at
+    wmem_max/rmem_max, doubled for the kernel's bookkeeping, not below the minimum."""
+    return max(min(value & 0xFFFF_FFFF, BUFFER_MAX) * 2, minimum)
+
+
 class _Orphan:
     """A connection whose socket was closed while the peer may still send (FIN-WAIT-1/2).
 
@@ -519,9 +525,9 @@ class TcpSocket:
             elif name in (SO_SNDBUF, SO_RCVBUF):
                 self.buffers_set = True
                 if name == SO_SNDBUF:
-                    self.send_buffer = max(min(number, BUFFER_MAX) * 2, SNDBUF_MIN)
+                    self.send_buffer = buffer_size(number, SNDBUF_MIN)
                 else:
-                    self.receive_buffer = max(min(number, BUFFER_MAX) * 2, RCVBUF_MIN)
+                    self.receive_buffer = buffer_size(number, RCVBUF_MIN)
                 if connection is not None:
                     connection.config = connection.config.with_changes(
                         send_buffer=self.send_buffer, receive_buffer=self.receive_buffer

@@ -16,7 +16,6 @@ from wirelab.sockets.channel import Channel
 from wirelab.sockets.errors import errno_of, os_error
 from wirelab.sockets.files import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM
 from wirelab.sockets.tcp import (
-    BUFFER_MAX,
     IP_TOS,
     IP_TTL,
     IPPROTO_IP,
@@ -40,6 +39,7 @@ from wirelab.sockets.tcp import (
     SOL_SOCKET,
     WOULD_BLOCK,
     _WouldBlock,
+    buffer_size,
     option_value,
 )
 from wirelab.stack.node import SendError
@@ -218,9 +218,9 @@ class UdpSocket:
         elif level == SOL_SOCKET and name == SO_REUSEPORT:
             self.reuse_port = bool(number)
         elif level == SOL_SOCKET and name == SO_SNDBUF:
-            self.send_buffer = max(min(number, BUFFER_MAX) * 2, SNDBUF_MIN)
+            self.send_buffer = buffer_size(number, SNDBUF_MIN)
         elif level == SOL_SOCKET and name == SO_RCVBUF:
-            self.receive_buffer = max(min(number, BUFFER_MAX) * 2, RCVBUF_MIN)
+            self.receive_buffer = buffer_size(number, RCVBUF_MIN)
             if self.binding is not None:
                 self.binding.limit = self.receive_buffer
         elif level == IPPROTO_IP and name == IP_TTL:

@@ -104,3 +104,21 @@ for name, level, option in OPTIONS:
 client.close()
 server.close()
 listener.close()
+
+# -- the IP level, and buffer minimums on UDP -----------------------------------------------------------
+for kind in (TCP, UDP):
+    with socket.socket(socket.AF_INET, kind) as s:
+        check(f"{kind} IP_TTL", lambda s=s: s.getsockopt(socket.IPPROTO_IP, socket.IP_TTL))
+        check(f"{kind} set IP_TTL 5", lambda s=s: s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 5))
+        check(f"{kind} IP_TTL", lambda s=s: s.getsockopt(socket.IPPROTO_IP, socket.IP_TTL))
+        check(f"{kind} IP_TOS", lambda s=s: s.getsockopt(socket.IPPROTO_IP, socket.IP_TOS))
+        check(f"{kind} set SO_RCVBUF 1", lambda s=s: s.setsockopt(SOL, socket.SO_RCVBUF, 1))
+        check(f"{kind} SO_RCVBUF", lambda s=s: s.getsockopt(SOL, socket.SO_RCVBUF))
+        check(f"{kind} set SO_SNDBUF 1", lambda s=s: s.setsockopt(SOL, socket.SO_SNDBUF, 1))
+        check(f"{kind} SO_SNDBUF", lambda s=s: s.getsockopt(SOL, socket.SO_SNDBUF))
+        check(f"{kind} set SO_RCVBUF -5", lambda s=s: s.setsockopt(SOL, socket.SO_RCVBUF, -5))
+        # read as a u32: capped at rmem_max, doubled (this machine raised rmem_max above Linux's 212,992)
+        check(
+            f"{kind} SO_RCVBUF at least twice the default maximum",
+            lambda s=s: s.getsockopt(SOL, socket.SO_RCVBUF) >= 425_984,
+        )
