@@ -411,6 +411,8 @@ class SimSocketBase:
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         if bufsize < 0:
             raise ValueError("negative buffersize in recv")
+        if bufsize == 0:
+            return b""  # CPython's sock_recv answers recv(0) itself: no system call (a datagram stays queued)
         kernel = self._kernel()
         try:
             if isinstance(kernel, UdpSocket):

@@ -120,3 +120,20 @@ with socket.socket(*UDP) as s:
     check("bind again", lambda: s.bind(("127.0.0.1", 0)))
 with socket.socket(*UDP) as s:
     check("connect then bind", lambda: (s.connect(("127.0.0.1", 9)), s.bind(("127.0.0.1", 0))))
+
+# -- recv(0) takes the datagram; MSG_PEEK leaves it ------------------------------------------------------
+with socket.socket(*UDP) as s:
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(0.05)
+    s.sendto(b"first", s.getsockname())
+    s.sendto(b"second", s.getsockname())
+    readable(s)
+    check("recv 0", lambda: s.recv(0))
+    check("then", lambda: s.recv(100))
+    check("recvfrom 0 with MSG_PEEK", lambda: s.recvfrom(0, socket.MSG_PEEK)[0])
+    check("then", lambda: s.recv(100))
+    s.sendto(b"third", s.getsockname())
+    readable(s)
+    check("recvfrom 0", lambda: s.recvfrom(0)[0])
+    check("then nothing", lambda: s.recv(100))
+check("recv 0 after close", lambda: s.recv(0))
