@@ -2,14 +2,16 @@
 
 A probe (``tests/socketlayer/probes/*.py``) is a plain script — the standard library only — that
 exercises one group of the calls issue 5 lists and prints one line per check: the result, or the
-error's class, errno name and text. It runs once as a real subprocess on this machine's loopback
-(127.0.0.1 only: nothing is sent to, and nothing listens on, any other address of the real
-machine; a socket is bound to '' or 0.0.0.0 only to show what bind says, and closed at once) and once as a process on a
-simulated host, and the two outputs must be identical. What two runs on one machine cannot agree on
-is normalised by the probes themselves and never compared: ephemeral port numbers (printed as
-``EPHEMERAL`` when they are in Linux's 32768-60999, so a port outside that range still differs) and
-descriptor numbers (only "above the standard streams" is printed); the probe's second host address
-(the simulated host's own, 127.0.0.1 again on the real machine) prints as ``HOST``.
+error's class, errno name and text. It runs once as a real subprocess on this machine's loopback and
+once as a process on a simulated host, and the two outputs must be identical. On the real machine
+only 127.0.0.1 is used: nothing is sent to, and nothing listens on, any other address (a socket is
+bound to '' or 0.0.0.0 only to show what bind says, and closed at once).
+
+What two runs on one machine cannot agree on is normalised by the probes themselves: ephemeral port
+numbers (printed as ``EPHEMERAL`` when they are in Linux's 32768-60999, so a port outside that range
+still differs) and descriptor numbers (only "above the standard streams" is printed, and an error text
+that would name one prints as its class); the probe's second host address (the simulated host's own,
+127.0.0.1 again on the real machine) prints as ``HOST``.
 
 Left out on purpose, because the two cannot agree and it is not a socket-API difference:
 - SO_SNDBUF/SO_RCVBUF of a *connected* socket: Linux sizes the send buffer from the route's MSS when
@@ -21,6 +23,8 @@ Left out on purpose, because the two cannot agree and it is not a socket-API dif
 - gethostname()'s value (each host has its own name): only its type is compared.
 - select() on a descriptor number beyond the process's descriptor table: Linux ignores those bits and
   hands back the set as given; wirelab says EBADF as for any descriptor that is not open.
+Not probed because wirelab differs and issue 5 does not ask for it: SO_REUSEPORT (Linux lets two
+sockets that both set it bind one port; wirelab says EADDRINUSE).
 """
 
 from __future__ import annotations
