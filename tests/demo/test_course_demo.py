@@ -122,7 +122,7 @@ class TestTcp:
         text = part(run, "time-wait")
         assert "✗ lost on the wire" in text
         assert "retransmission timeout #1" in text
-        assert "retransmitted FIN: ACK it again, restart 2MSL" in text
+        assert "the peer's FIN again (our last ACK may have been lost): ACK it again and restart 2MSL" in text
         assert "x     |" in text  # the ladder draws the lost ACK
         second = next(c for c in run.lab.connections if c.opened >= 6 * SECOND)
         assert second.closing is not None and second.closed is not None
@@ -179,6 +179,17 @@ class TestLanguages:
         fields = re.compile(r"{(\w+)")
         for key, sentence in english.items():
             assert set(fields.findall(chinese[key])) == set(fields.findall(sentence)), key
+
+    def test_no_event_carries_an_english_sentence_as_a_plain_field(self) -> None:
+        # A sentence inside an event must be a Phrase (rendered in the reader's language). Plain text is
+        # allowed only where every language shows the same: tcpdump's summary, and the OS's strerror.
+        sentences_in_fields = {
+            (event.kind, name)
+            for event in whole().lab.net.trace
+            for name, value in event.fields.items()
+            if isinstance(value, str) and " " in value and name not in ("summary", "message")
+        }
+        assert sentences_in_fields == set()
 
     def test_chinese_tells_it_in_the_course_terms(self) -> None:
         text = whole("zh").text

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from wirelab.sim.link import Port
-from wirelab.trace import Counters, Layer, Trace
+from wirelab.trace import Counters, Layer, Phrase, Trace
 from wirelab.wire.mac import MacAddress, mac_from_packed
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ class Switch:
                 self.name,
                 Layer.LINK,
                 "switch.flooded",
-                reason=reason,
+                reason=Phrase(f"flood-reason.{reason}"),  # rendered in the event's language
                 mac=MacAddress(frame[0:6]),
                 in_port=ingress,
                 out_ports=[port.index for port in out],

@@ -675,7 +675,7 @@ class TcpConnection:
                 if self.state is TcpState.TIME_WAIT:
                     self._time_wait_at = now + 2 * self.config.msl
                     self._count("time-wait.fin-reacked")
-                    self._trace(now, "tcp.time-wait.restart", reason="retransmitted FIN: ACK it again, restart 2MSL")
+                    self._trace(now, "tcp.time-wait.restart")
             elif fin_seq > self.rcv_nxt:
                 self._out_of_order_fin = fin_seq
 
@@ -1167,7 +1167,7 @@ class TcpConnection:
         self.retries += 1
         self.rto = min(self.rto * 2, self.config.rto_max)  # RFC 6298 (5.5): back off
         self._count("rto")
-        self._trace(now, "tcp.rto", retry=self.retries, rto=self.rto)
+        self._trace(now, "tcp.rto", retry=self.retries, rto=self.rto, seconds=self.rto / 1e9)
         if state in (TcpState.SYN_SENT, TcpState.SYN_RECEIVED):
             self._rto_at = None
             self._send_syn(now, ack=state is TcpState.SYN_RECEIVED)
