@@ -134,3 +134,21 @@ try:
     s.recv(1)
 except OSError as error:
     say("the error's text", str(error))
+
+# -- descriptors: fromfd, detach, socket(fileno=), dup ----------------------------------------------
+original = socket.socket()
+original.bind(("127.0.0.1", 0))
+copy = socket.fromfd(original.fileno(), socket.AF_INET, socket.SOCK_STREAM)
+say(
+    "fromfd: another descriptor, the same socket",
+    (copy.fileno() != original.fileno(), copy.getsockname() == original.getsockname()),
+)
+original.close()
+check("the copy still works", lambda: copy.getsockname()[0])
+fd = copy.detach()
+say("detach", (copy.fileno(), fd > 2))
+again = socket.socket(fileno=fd)
+check("socket(fileno=)", lambda: (again.family, again.type, again.getsockname()[0]))
+check("dup", lambda: again.dup().getsockname() == again.getsockname())
+again.close()
+check("socket(fileno=) of a closed descriptor", lambda: socket.socket(fileno=fd))

@@ -137,3 +137,18 @@ with socket.socket(*UDP) as s:
     check("recvfrom 0", lambda: s.recvfrom(0)[0])
     check("then nothing", lambda: s.recv(100))
 check("recv 0 after close", lambda: s.recv(0))
+
+# -- shutdown on a connected UDP socket ---------------------------------------------------------------
+with socket.socket(*UDP) as s, socket.socket(*UDP) as peer:
+    peer.bind(("127.0.0.1", 0))
+    s.connect(peer.getsockname())
+    check("shutdown SHUT_WR connected", lambda: s.shutdown(socket.SHUT_WR))
+    check("send after it", lambda: s.send(b"x"))
+    check("poll", lambda: poll_names(s))
+    check("shutdown SHUT_RD connected", lambda: s.shutdown(socket.SHUT_RD))
+    check("poll", lambda: poll_names(s))
+    check("recv after it", lambda: s.recv(10))
+    peer.sendto(b"late", s.getsockname())
+    peer.sendto(b"mark", peer.getsockname())
+    readable(peer)  # the mark came back: the datagram sent before it has arrived too
+    check("a datagram after SHUT_RD", lambda: s.recv(10))
