@@ -321,6 +321,12 @@ def test_a_table_written_inline_has_no_line_but_still_its_name(tmp_path: Path) -
             "route #1 (a): gateway: 10.0.0.1 is not on a network a is directly connected to (192.168.1.10/24)",
         ),
         (
+            # a already has a default route (its gateway): as ``ip route add`` says EEXIST, the file is wrong
+            '[[route]]\nnode = "a"\nnetwork = "default"\ngateway = "192.168.1.11"\n',
+            "[[route]]",
+            "route #1 (a): a: route 0.0.0.0/0 via 192.168.1.11: a has a route to 0.0.0.0/0 already",
+        ),
+        (
             '[[route]]\nnode = "a"\nnetwork = "172.16.0.1/16"\ngateway = "192.168.1.1"\n',
             "network",
             "network: '172.16.0.1/16' is not a network (172.16.0.1/16 has host bits set)",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 import pytest
@@ -64,13 +66,75 @@ class TestLongestPrefixMatch:
         assert routes.lookup(IPv4Address("192.168.0.255")) is None
         assert routes.lookup(IPv4Address("192.168.2.0")) is None
 
-    def test_a_lower_metric_replaces_a_route_a_higher_one_does_not(self) -> None:
+    def test_routes_of_one_prefix_differ_in_metric_and_the_lowest_is_used(self) -> None:
+        # Linux: ``ip route add 10.9.1.0/24 via A`` then ``... via B metric 5`` keeps both (checked in a
+        # network namespace); the lookup takes the lowest metric whatever the order of adding.
         routes = RoutingTable()
         routes.add(Route(IPv4Network("0.0.0.0/0"), 0, GATEWAY, metric=10))
         routes.add(Route(IPv4Network("0.0.0.0/0"), 0, OTHER_GATEWAY, metric=5))
         routes.add(Route(IPv4Network("0.0.0.0/0"), 0, IPv4Address("192.168.1.99"), metric=20))
         assert routes.lookup(IPv4Address("8.8.8.8")).gateway == OTHER_GATEWAY  # type: ignore[union-attr]
-        assert len(routes.routes()) == 1
+        assert [route.metric for route in routes.routes()] == [5, 10, 20]
+
+
+class TestAddReplace:
+    """``ip route add`` of a prefix and metric that have a route fails with EEXIST; ``replace`` replaces."""
+
+    def test_adding_a_taken_prefix_and_metric_fails_with_eexist(self) -> None:
+        # Linux (checked in a network namespace): RTNETLINK answers: File exists — for another gateway,
+        # for the very same route, and for a static route over a connected one.
+        routes = table()
+        before = routes.routes()
+        for route in (
+            Route(IPv4Network("0.0.0.0/0"), 0, OTHER_GATEWAY),
+            Route(IPv4Network("0.0.0.0/0"), 0, GATEWAY),
+            Route(LAN, 0, OTHER_GATEWAY),
+        ):
+            with pytest.raises(FileExistsError) as caught:
+                routes.add(route)
+            assert caught.value.errno == errno.EEXIST
+            assert caught.value.strerror == os.strerror(errno.EEXIST)
+        assert routes.routes() == before  # an illegal call changes nothing
+        assert routes.lookup(IPv4Address("8.8.8.8")).gateway == GATEWAY  # type: ignore[union-attr]
+
+    def test_a_connected_route_is_appended_as_the_kernel_does(self) -> None:
+        # Two interfaces on one subnet: Linux keeps both connected routes and uses the first.
+        routes = RoutingTable()
+        routes.add(Route(LAN, 0, None, "connected"))
+        routes.add(Route(LAN, 1, None, "connected"))
+        assert [route.interface for route in routes.routes()] == [0, 1]
+        assert routes.lookup(IPv4Address("192.168.1.5")).interface == 0  # type: ignore[union-attr]
+
+    def test_replace_replaces_the_route_of_that_metric(self) -> None:
+        routes = table()
+        assert routes.lookup(IPv4Address("8.8.8.8")).gateway == GATEWAY  # type: ignore[union-attr]  # cached
+        old = routes.replace(Route(IPv4Network("0.0.0.0/0"), 0, OTHER_GATEWAY))
+        assert old is not None and old.gateway == GATEWAY
+        assert routes.lookup(IPv4Address("8.8.8.8")).gateway == OTHER_GATEWAY  # type: ignore[union-attr]
+        assert len(routes.routes()) == 4
+
+    def test_replace_adds_a_route_that_was_not_there(self) -> None:
+        routes = RoutingTable()
+        assert routes.replace(Route(IPv4Network("10.9.8.0/24"), 0, GATEWAY)) is None
+        assert routes.lookup(IPv4Address("10.9.8.1")).gateway == GATEWAY  # type: ignore[union-attr]
+
+    def test_every_change_invalidates_the_lookup_cache(self) -> None:
+        routes = RoutingTable()
+        target = IPv4Address("10.9.1.5")
+        assert routes.lookup(target) is None  # a cached miss
+        routes.add(Route(IPv4Network("10.9.1.0/24"), 0, GATEWAY, metric=5))
+        assert routes.lookup(target).gateway == GATEWAY  # type: ignore[union-attr]
+        routes.add(Route(IPv4Network("10.9.1.0/24"), 0, OTHER_GATEWAY))  # a lower metric
+        assert routes.lookup(target).gateway == OTHER_GATEWAY  # type: ignore[union-attr]
+        routes.replace(Route(IPv4Network("10.9.1.0/24"), 1, OTHER_GATEWAY))
+        assert routes.lookup(target).interface == 1  # type: ignore[union-attr]
+        routes.add(Route(IPv4Network("10.9.1.5/32"), 0, IPv4Address("192.168.1.99")))  # a longer prefix
+        assert routes.lookup(target).network.prefixlen == 32  # type: ignore[union-attr]
+        routes.remove(IPv4Network("10.9.1.5/32"))
+        routes.remove(IPv4Network("10.9.1.0/24"))  # the one in use: metric 0
+        assert routes.lookup(target).metric == 5  # type: ignore[union-attr]
+        routes.remove(IPv4Network("10.9.1.0/24"), metric=5)
+        assert routes.lookup(target) is None
 
 
 class TestConnectedOrViaGateway:
@@ -114,11 +178,14 @@ class TestRemove:
         assert routes.lookup(IPv4Address("10.0.0.5")) is None
         assert routes.lookup(IPv4Address("10.0.1.5")).interface == 1  # type: ignore[union-attr]
 
-    def test_removing_an_absent_route_is_harmless(self) -> None:
+    def test_removing_an_absent_route_fails_with_esrch(self) -> None:
+        # Linux: ``ip route del`` of a route that is not there says "RTNETLINK answers: No such process".
         routes = table()
         before = routes.routes()
-        routes.remove(IPv4Network("172.16.0.0/12"))
-        routes.remove(IPv4Network("10.1.0.0/24"))  # a length with no routes at all
+        for network, metric in (("172.16.0.0/12", None), ("10.1.0.0/24", None), ("0.0.0.0/0", 7)):
+            with pytest.raises(ProcessLookupError) as caught:
+                routes.remove(IPv4Network(network), metric)
+            assert caught.value.errno == errno.ESRCH
         assert routes.routes() == before
 
 

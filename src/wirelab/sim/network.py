@@ -135,12 +135,20 @@ class Network:
     def _set_gateway(self, node: SimNode, gateway: str) -> None:
         try:
             node.stack.set_gateway(IPv4Address(gateway))
+        except FileExistsError:
+            # As ``ip route add default via ...`` on Linux: RTNETLINK answers: File exists.
+            raise TopologyError(f"{node.name}: gateway {gateway!r}: {node.name} has a default route already") from None
         except ValueError as error:
             raise TopologyError(f"{node.name}: gateway {gateway!r}: {error}") from None
 
     def route(self, node: SimNode, network: str, gateway: str) -> None:
         try:
             node.stack.add_route(network, gateway)
+        except FileExistsError:
+            # As ``ip route add`` on Linux: a prefix holds one route per metric (RTNETLINK answers: File exists).
+            raise TopologyError(
+                f"{node.name}: route {network} via {gateway}: {node.name} has a route to {network} already"
+            ) from None
         except ValueError as error:
             raise TopologyError(f"{node.name}: route {network} via {gateway}: {error}") from None
 

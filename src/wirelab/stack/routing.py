@@ -7,6 +7,8 @@ default route: :func:`explain_and` spells out the arithmetic for traces.
 
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
@@ -31,27 +33,78 @@ class Route:
 
 
 class RoutingTable:
-    """Routes indexed by prefix length; lookups try the longest prefixes first."""
+    """Routes indexed by prefix length; lookups try the longest prefixes first.
+
+    As Linux's FIB, a prefix may hold several routes that differ in metric (``ip route add ... metric
+    N``); a lookup takes the lowest metric. Adding a route whose prefix and metric are taken fails with
+    EEXIST, as ``ip route add`` does ("RTNETLINK answers: File exists"); :meth:`replace` is ``ip route
+    replace``. Connected routes are the kernel's own and are appended instead (two interfaces on one
+    subnet: both routes are kept, the first is used), as ``fib_add_ifaddr`` does with NLM_F_APPEND.
+    """
 
     def __init__(self) -> None:
-        self._by_length: dict[int, dict[int, Route]] = {}
+        # prefix length -> network (as int) -> that prefix's routes, lowest metric first (ties: oldest first)
+        self._by_length: dict[int, dict[int, list[Route]]] = {}
         self._lengths: list[int] = []  # prefix lengths in use, longest first
         self._cache: dict[int, Route | None] = {}  # destination -> route, emptied whenever a route changes
 
     def add(self, route: Route) -> None:
-        table = self._by_length.setdefault(route.network.prefixlen, {})
-        key = int(route.network.network_address)
-        existing = table.get(key)
-        if existing is None or route.metric < existing.metric:
-            table[key] = route
-        self._lengths = sorted(self._by_length, reverse=True)
-        self._cache.clear()
+        """``ip route add``: raises FileExistsError (EEXIST) if the prefix already has a route of that metric."""
+        routes = self._by_length.setdefault(route.network.prefixlen, {}).setdefault(
+            int(route.network.network_address), []
+        )
+        if route.source != "connected" and any(existing.metric == route.metric for existing in routes):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(route.network))
+        self._insert(routes, route)
+        self._changed()
 
-    def remove(self, network: IPv4Network) -> None:
-        table = self._by_length.get(network.prefixlen, {})
-        table.pop(int(network.network_address), None)
+    def replace(self, route: Route) -> Route | None:
+        """``ip route replace``: the route of the same prefix and metric is replaced (or this one added).
+
+        Returns the route replaced, if there was one.
+        """
+        routes = self._by_length.setdefault(route.network.prefixlen, {}).setdefault(
+            int(route.network.network_address), []
+        )
+        for index, existing in enumerate(routes):
+            if existing.metric == route.metric:
+                routes[index] = route
+                self._changed()
+                return existing
+        self._insert(routes, route)
+        self._changed()
+        return None
+
+    def remove(self, network: IPv4Network, metric: int | None = None) -> Route:
+        """``ip route del``: the prefix's route of ``metric`` (None: its first, the one in use).
+
+        Raises ProcessLookupError (ESRCH, "No such process") if there is none, as Linux does.
+        """
+        routes = self._by_length.get(network.prefixlen, {}).get(int(network.network_address), [])
+        for index, existing in enumerate(routes):
+            if metric is None or existing.metric == metric:
+                del routes[index]
+                if not routes:
+                    self._forget(network)
+                self._changed()
+                return existing
+        raise ProcessLookupError(errno.ESRCH, os.strerror(errno.ESRCH), str(network))
+
+    @staticmethod
+    def _insert(routes: list[Route], route: Route) -> None:
+        index = len(routes)
+        while index and routes[index - 1].metric > route.metric:
+            index -= 1
+        routes.insert(index, route)
+
+    def _forget(self, network: IPv4Network) -> None:
+        table = self._by_length[network.prefixlen]
+        del table[int(network.network_address)]
         if not table:
-            self._by_length.pop(network.prefixlen, None)
+            del self._by_length[network.prefixlen]
+
+    def _changed(self) -> None:
+        # Every change empties the lookup cache: a cached answer may name a route that moved or went.
         self._lengths = sorted(self._by_length, reverse=True)
         self._cache.clear()
 
@@ -64,9 +117,9 @@ class RoutingTable:
         found = None
         for length in self._lengths:
             mask = (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF
-            route = self._by_length[length].get(value & mask)
-            if route is not None:
-                found = route
+            routes = self._by_length[length].get(value & mask)
+            if routes:
+                found = routes[0]
                 break
         if len(cache) >= 4096:
             cache.clear()  # bounded: a scan of many destinations must not grow it without end
@@ -74,7 +127,7 @@ class RoutingTable:
         return found
 
     def routes(self) -> list[Route]:
-        return [route for length in self._lengths for route in self._by_length[length].values()]
+        return [route for length in self._lengths for routes in self._by_length[length].values() for route in routes]
 
     def render(self) -> str:
         """Like ``ip route``: one route per line, longest prefix first.
