@@ -125,3 +125,18 @@ def test_any_bytes_at_any_device_never_raise(payload: bytes, ethertype: bytes) -
         node.receive(node.ports[0], BROADCAST.packed + ATTACKER.packed + ethertype + payload)
     sw.receive(sw.ports[0], payload)
     net.run(until="5s")
+
+
+def test_a_host_discards_overlapping_fragments_counted_and_traced() -> None:
+    # The teardrop attack's shape: [0, 24) then [16, 40) of one datagram. Linux since CVE-2018-5391
+    # discards the whole datagram (IPSTATS_MIB_REASM_OVERLAPS); so does the host, in its own counters.
+    net, host, _sw, _router = lab()
+    header = Ipv4Header(SRC, target(host), 17, identification=99)
+    data = bytes(range(48))
+    for start, end, more in ((0, 24, True), (16, 40, True), (40, 48, False)):
+        piece = header._replace(fragment_offset=start, more_fragments=more)
+        host.receive(host.ports[0], ip_frame(host, piece.emit(data[start:end])))
+    assert net.counters["h"]["ip.reassembly.overlap"] == 1
+    assert net.counters["h"]["ip.reassembled"] == 0
+    [event] = net.trace.select(node="h", kind="ip.reassembly.overlap")
+    assert event.fields["identification"] == 99

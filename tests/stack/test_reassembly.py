@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from wirelab.stack.reassembly import Expired, Reassembler
+from wirelab.trace import Trace
 from wirelab.wire.ipv4 import IpProtocol, Ipv4Header, fragment
 
 SECOND = 1_000_000_000
@@ -109,35 +111,104 @@ class TestCompletion:
         assert feed(reassembler, [a[3]]) == [(header_a, payload_a)]
 
 
+def part(header: Ipv4Header, payload: bytes, start: int, end: int, *, last: bool | None = None) -> Piece:
+    """The fragment carrying ``payload[start:end]`` (MF set unless it ends the payload, or as ``last`` says)."""
+    more = end < len(payload) if last is None else not last
+    piece = header._replace(fragment_offset=start, more_fragments=more)
+    return piece, payload[start:end], piece.emit(payload[start:end])
+
+
 class TestDuplicatesAndOverlaps:
+    """Linux since 2018 (inet_frag_queue_insert; CVE-2018-5391): duplicates ignored, overlaps discard all."""
+
     def test_a_duplicate_is_ignored_and_counted(self) -> None:
         header, payload = datagram()
         first, second, third, last = pieces(header, payload)
         reassembler = Reassembler()
         results = feed(reassembler, [first, second, second, third, last])
         assert results == [None, None, None, None, (header, payload)]
-        assert reassembler.overlaps == 1
+        assert reassembler.duplicates == 1
+        assert reassembler.overlaps == 0
 
-    def test_overlapping_fragments_still_give_the_original_payload(self) -> None:
-        header, payload = datagram(size=48)
-
-        def part(start: int, end: int) -> Piece:
-            piece = header._replace(fragment_offset=start, more_fragments=end < len(payload))
-            return piece, payload[start:end], piece.emit(payload[start:end])
-
-        # [0,24) [16,40) [8,16) [32,48): every octet covered, some two or three times.
-        results = feed(Reassembler(), [part(0, 24), part(16, 40), part(8, 16), part(32, 48)])
-        assert results == [None, None, None, (header, payload)]
-
-    def test_a_fragment_inside_another_changes_nothing(self) -> None:
+    def test_a_fragment_inside_one_held_is_a_duplicate(self) -> None:
+        # Linux's IPFRAG_DUP: wholly inside a held fragment, it is dropped and the datagram goes on.
         header, payload = datagram(size=40)
-
-        def part(start: int, end: int) -> Piece:
-            piece = header._replace(fragment_offset=start, more_fragments=end < len(payload))
-            return piece, payload[start:end], piece.emit(payload[start:end])
-
-        results = feed(Reassembler(), [part(0, 32), part(8, 16), part(32, 40)])
+        reassembler = Reassembler()
+        results = feed(reassembler, [part(header, payload, 0, 32), part(header, payload, 8, 16)])
+        results += feed(reassembler, [part(header, payload, 32, 40)])
         assert results == [None, None, (header, payload)]
+        assert reassembler.duplicates == 1
+
+    @pytest.mark.parametrize(
+        ("held", "arriving"),
+        [
+            ((0, 24), (16, 40)),  # runs past the end of a held piece
+            ((16, 40), (8, 24)),  # starts before a held piece and runs into it
+            ((16, 24), (8, 32)),  # covers a held piece and more
+            ((0, 16), (0, 24)),  # same offset, longer
+        ],
+    )
+    def test_an_overlap_discards_the_whole_datagram(self, held: tuple[int, int], arriving: tuple[int, int]) -> None:
+        # The teardrop attack's shape. The rest of the datagram cannot complete it afterwards: the
+        # fragments that follow start a new reassembly that never gets the discarded pieces.
+        header, payload = datagram(size=48)
+        trace = Trace()
+        reassembler = Reassembler(trace=trace, node="b")
+        assert feed(reassembler, [part(header, payload, 40, 48)]) == [None]  # held too, and discarded with the rest
+        assert feed(reassembler, [part(header, payload, *held), part(header, payload, *arriving)]) == [None, None]
+        assert len(reassembler) == 0
+        assert reassembler.overlaps == 1
+        assert reassembler.counters["ip.reassembly.overlap"] == 1
+        [event] = list(trace)
+        assert (event.node, event.kind) == ("b", "ip.reassembly.overlap")
+        assert event.fields["offset"] == arriving[0]
+        assert event.fields["identification"] == header.identification
+        assert "overlaps" in event.render()
+        assert event.render("zh") != event.render()
+
+    def test_after_an_overlap_the_rest_does_not_complete(self) -> None:
+        header, payload = datagram(size=48)
+        reassembler = Reassembler()
+        results = feed(
+            reassembler,
+            [part(header, payload, 0, 24), part(header, payload, 16, 40), part(header, payload, 24, 48)],
+        )
+        assert results == [None, None, None]
+        assert len(reassembler) == 1  # the last piece alone, waiting for its timeout
+
+    def test_a_second_last_fragment_with_another_end_discards_the_datagram(self) -> None:
+        # RFC 791: a datagram has one end; Linux's ip_frag_queue: "different end" -> discard_qp.
+        header, payload = datagram(size=48)
+        reassembler = Reassembler()
+        longer = part(header, payload + bytes(8), 48, 56)  # says the datagram ends at 56, not 48
+        assert feed(reassembler, [part(header, payload, 0, 16), part(header, payload, 32, 48), longer]) == [None] * 3
+        assert len(reassembler) == 0
+        assert reassembler.counters["ip.reassembly.bad-end"] == 1
+
+    def test_data_beyond_a_known_end_discards_the_datagram(self) -> None:
+        header, payload = datagram(size=48)
+        reassembler = Reassembler()
+        beyond = part(header, payload + bytes(16), 48, 64, last=False)
+        assert feed(reassembler, [part(header, payload, 32, 48), beyond]) == [None, None]
+        assert len(reassembler) == 0
+        assert reassembler.counters["ip.reassembly.bad-end"] == 1
+
+    def test_a_last_fragment_ending_before_data_held_discards_the_datagram(self) -> None:
+        header, payload = datagram(size=48)
+        reassembler = Reassembler()
+        assert feed(reassembler, [part(header, payload, 32, 48), part(header, payload, 0, 16, last=True)]) == [
+            None,
+            None,
+        ]
+        assert len(reassembler) == 0
+        assert reassembler.counters["ip.reassembly.bad-end"] == 1
+
+    def test_an_empty_fragment_discards_the_datagram(self) -> None:
+        header, payload = datagram(size=48)
+        reassembler = Reassembler()
+        feed(reassembler, [part(header, payload, 0, 16), part(header, payload, 16, 16)])
+        assert len(reassembler) == 0
+        assert reassembler.counters["ip.reassembly.empty"] == 1
 
     @given(
         size=st.integers(min_value=9, max_value=4000),

@@ -2,7 +2,18 @@
 
 Fragments are kept per datagram, identified by (source, destination, protocol, identification).
 A datagram is complete when its last fragment (MF=0) has arrived and the pieces cover every octet
-from 0 to its end. Bounds: at most ``max_datagrams`` in progress and ``max_octets`` buffered (the
+from 0 to its end.
+
+Overlaps are refused as Linux refuses them since 2018 (``inet_frag_queue_insert``, CVE-2018-5391
+"FragmentSmack"; RFC 5722 says the same for IPv6): a fragment that lies wholly inside one already held
+is a duplicate and is ignored (the datagram goes on); one that overlaps a held fragment only in part
+discards the whole datagram — overlapping pieces are how the teardrop attack and IDS evasion work, and no
+honest sender makes them. So do fragments that contradict the datagram's end (a second last fragment with
+another total, data beyond a known end, a last fragment ending before data already held: Linux's
+``discard_qp``), an empty fragment, and a datagram that would exceed 65535 octets. Every drop is counted in
+:attr:`Reassembler.counters` under ``ip.reassembly.*`` and traced, with the node's name, when a trace is given.
+
+Bounds: at most ``max_datagrams`` in progress and ``max_octets`` buffered (the
 oldest datagram is evicted first); each datagram has ``timeout`` (Linux: 30 s) to complete, after
 which it is dropped — and if its first fragment had arrived, the caller owes the source an ICMP
 "fragment reassembly time exceeded" (RFC 792, RFC 1122 §3.3.2).
@@ -10,11 +21,13 @@ which it is dropped — and if its first fragment had arrived, the caller owes t
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import Final
 
+from wirelab.trace import Counters, Layer, Trace
 from wirelab.wire.ipv4 import MAX_PACKET_LEN, Ipv4Header
 
 DEFAULT_TIMEOUT: Final = 30_000_000_000
@@ -28,7 +41,9 @@ DatagramKey = tuple[IPv4Address, IPv4Address, int, int]
 class _Partial:
     first_arrival: int
     deadline: int
-    pieces: dict[int, bytes] = field(default_factory=dict)  # offset -> data
+    pieces: dict[int, bytes] = field(default_factory=dict)  # offset -> data; never overlapping
+    starts: list[int] = field(default_factory=list)  # the pieces' offsets, sorted
+    end: int = 0  # the end of the furthest piece held
     total: int | None = None  # payload length, known once the last fragment has arrived
     first_header: Ipv4Header | None = None
     first_packet: bytes = b""  # the first fragment as received, quoted by ICMP on timeout
@@ -48,14 +63,31 @@ class Reassembler:
         timeout: int = DEFAULT_TIMEOUT,
         max_datagrams: int = DEFAULT_MAX_DATAGRAMS,
         max_octets: int = DEFAULT_MAX_OCTETS,
+        counters: Counters | None = None,
+        trace: Trace | None = None,
+        node: str = "",
     ) -> None:
         self.timeout = timeout
         self.max_datagrams = max_datagrams
         self.max_octets = max_octets
         self._partials: OrderedDict[DatagramKey, _Partial] = OrderedDict()
         self._octets = 0
-        self.evicted = 0
-        self.overlaps = 0
+        # The node's counters and trace (a reassembler of its own counts for itself and traces nothing).
+        self.counters = counters if counters is not None else Counters()
+        self.trace = trace
+        self.node = node
+
+    @property
+    def evicted(self) -> int:
+        return self.counters["ip.reassembly.evicted"]
+
+    @property
+    def duplicates(self) -> int:
+        return self.counters["ip.reassembly.duplicate"]
+
+    @property
+    def overlaps(self) -> int:
+        return self.counters["ip.reassembly.overlap"]
 
     def __len__(self) -> int:
         return len(self._partials)
@@ -63,76 +95,110 @@ class Reassembler:
     def add(self, header: Ipv4Header, payload: bytes, packet: bytes, now: int) -> tuple[Ipv4Header, bytes] | None:
         """Take one fragment; returns (header, payload) of the whole datagram once complete."""
         key = (header.src, header.dst, header.protocol, header.identification)
+        offset = header.fragment_offset
+        end = offset + len(payload)
+        if end > MAX_PACKET_LEN - header.header_len:
+            # A datagram that would exceed 65535 octets (RFC 791; the "ping of death"): drop it whole.
+            self._drop(key, "too-big", now, end=header.header_len + end)
+            return None
+        if end == offset:
+            self._drop(key, "empty", now, offset=offset)  # Linux: discard_qp
+            return None
         partial = self._partials.get(key)
         if partial is None:
             while len(self._partials) >= self.max_datagrams or self._octets + len(payload) > self.max_octets:
                 if not self._partials:
                     return None
-                self._evict_oldest()
+                self._evict_oldest(now)
             partial = _Partial(now, now + self.timeout)
             self._partials[key] = partial
-        elif self._octets + len(payload) > self.max_octets and header.fragment_offset not in partial.pieces:
+        if not header.more_fragments:
+            if partial.total is not None and end != partial.total:
+                # RFC 791: one datagram has one end; a second last fragment that says otherwise is forged
+                # or corrupt (Linux: discard_qp).
+                self._drop(key, "bad-end", now, offset=offset, end=end, total=partial.total)
+                return None
+            if end < partial.end:
+                self._drop(key, "bad-end", now, offset=offset, end=end, total=partial.end)
+                return None
+        elif partial.total is not None and end > partial.total:
+            self._drop(key, "bad-end", now, offset=offset, end=end, total=partial.total)
+            return None
+        # Where it goes among the pieces held: only the piece starting at or before it and the next one
+        # can touch it, since the pieces held never overlap.
+        starts = partial.starts
+        index = bisect_right(starts, offset)
+        if index:
+            before = starts[index - 1]
+            before_end = before + len(partial.pieces[before])
+            if before_end > offset:
+                if end <= before_end:
+                    # Inside a piece already held: a duplicate (a retransmission, a looped copy). Linux's
+                    # IPFRAG_DUP: the fragment is dropped, the datagram goes on.
+                    self.counters["ip.reassembly.duplicate"] += 1
+                    return None
+                self._drop(key, "overlap", now, offset=offset, end=end, held=before, held_end=before_end)
+                return None
+        if index < len(starts) and starts[index] < end:
+            after = starts[index]
+            after_end = after + len(partial.pieces[after])
+            self._drop(key, "overlap", now, offset=offset, end=end, held=after, held_end=after_end)
+            return None
+        if self._octets + len(payload) > self.max_octets:
             # The octet bound holds while a datagram grows, too (Linux checks it on every fragment):
             # older datagrams go first; if this one alone does not fit, it goes.
             while self._octets + len(payload) > self.max_octets:
                 if next(iter(self._partials)) == key:
                     self._discard(key)
-                    self.evicted += 1
+                    self.counters["ip.reassembly.evicted"] += 1
                     return None
-                self._evict_oldest()
-        offset = header.fragment_offset
-        end = offset + len(payload)
-        if end > MAX_PACKET_LEN - header.header_len:
-            self._discard(key)  # a datagram that would exceed 65535 octets: drop it whole
-            return None
-        if offset in partial.pieces:
-            self.overlaps += 1  # a duplicate: keep the first copy
-            return None
+                self._evict_oldest(now)
         partial.pieces[offset] = payload
+        starts.insert(index, offset)
         partial.octets += len(payload)
         self._octets += len(payload)
+        partial.end = max(partial.end, end)
         if offset == 0:
             partial.first_header = header
             partial.first_packet = packet
         if not header.more_fragments:
             partial.total = end
-        return self._complete(key, partial)
+        return self._complete(key, partial, now)
 
-    def _complete(self, key: DatagramKey, partial: _Partial) -> tuple[Ipv4Header, bytes] | None:
-        if partial.total is None or partial.first_header is None:
+    def _complete(self, key: DatagramKey, partial: _Partial, now: int) -> tuple[Ipv4Header, bytes] | None:
+        # No overlaps and nothing beyond the end: the datagram is whole when its octets add up.
+        total = partial.total
+        if total is None or partial.first_header is None or partial.octets != total:
             return None
-        if partial.first_header.header_len + partial.total > MAX_PACKET_LEN:
+        if partial.first_header.header_len + total > MAX_PACKET_LEN:
             # Each fragment fitted, but the whole (measured with the first fragment's header, options
             # included) would not: RFC 791's 65535 is the limit (the "ping of death").
-            self._discard(key)
+            self._drop(key, "too-big", now, end=partial.first_header.header_len + total)
             return None
-        position = 0
-        chunks = []
-        for offset in sorted(partial.pieces):
-            data = partial.pieces[offset]
-            if offset > position:
-                return None  # a hole remains
-            if offset + len(data) > position:
-                chunks.append(data[position - offset :])
-                position = offset + len(data)
-        if position < partial.total:
-            return None
-        if position > partial.total:
-            self.overlaps += 1
         self._discard(key)
-        whole = b"".join(chunks)[: partial.total]
+        whole = b"".join([partial.pieces[offset] for offset in partial.starts])
         header = partial.first_header._replace(more_fragments=False, fragment_offset=0)
         return header, whole
+
+    def _drop(self, key: DatagramKey, reason: str, now: int, **fields: int) -> None:
+        """Discard the whole datagram: counted as ``ip.reassembly.<reason>`` and traced."""
+        self._discard(key)
+        kind = f"ip.reassembly.{reason}"
+        self.counters[kind] += 1
+        if self.trace is not None and self.trace.enabled:
+            self.trace.emit(now, self.node, Layer.NETWORK, kind, src=key[0], identification=key[3], **fields)
 
     def _discard(self, key: DatagramKey) -> None:
         partial = self._partials.pop(key, None)
         if partial is not None:
             self._octets -= partial.octets
 
-    def _evict_oldest(self) -> None:
+    def _evict_oldest(self, now: int) -> None:
         key = next(iter(self._partials))
         self._discard(key)
-        self.evicted += 1
+        self.counters["ip.reassembly.evicted"] += 1
+        if self.trace is not None and self.trace.enabled:
+            self.trace.emit(now, self.node, Layer.NETWORK, "ip.reassembly.evicted", src=key[0], identification=key[3])
 
     def poll_at(self) -> int | None:
         if not self._partials:

@@ -33,6 +33,7 @@ from wirelab.sim.engine import Simulator, Timer
 from wirelab.sim.link import Port
 from wirelab.sim.node import SimNode
 from wirelab.stack.node import LOOPBACK, IpNode
+from wirelab.stack.reassembly import Reassembler
 from wirelab.stack.tcp.config import MILLISECOND, TcpConfig
 from wirelab.stack.tcp.endpoint import TcpEndpoint
 from wirelab.tap.coalesce import coalesce
@@ -45,6 +46,7 @@ from wirelab.wire.mac import BROADCAST, MacAddress
 from wirelab.wire.pcap import PcapWriter
 
 SECOND: Final = 1_000_000_000
+MAX_GSO_PACKET: Final = 65535  # the largest IPv4 packet: what a TSO frame may carry
 READ_BATCH: Final = 64  # frames taken from one descriptor before the timers get a turn
 MAX_SLEEP: Final = 1.0  # seconds: the loop looks at its stop conditions at least this often
 # TCP on a real segment with Linux as the peer: Linux's 200 ms floor on the retransmission timeout
@@ -192,7 +194,7 @@ class TapPort(Port):
         for data in coalesce(frames):
             write(data)
             self.written += 1
-            if data[1]:  # the virtio-net header's gso_type: a joined run
+            if data[1]:  # the virtio-net header's gso_type: a large frame (joined, or made so by TCP)
                 self.joined += 1
 
 
@@ -220,11 +222,16 @@ class TapHost(SimNode):
         trace = trace if trace is not None else Trace(enabled=False)
         counters = Counters()
         stack = IpNode(name, trace=trace, counters=counters, rng=engine.random(f"{name} ip"))
+        stack.reassembler = Reassembler(counters=counters, trace=trace, node=name)  # its drops are the node's
         super().__init__(engine, name, stack, trace, counters)
         self.engine = engine
         self.device = device
         hardware = MacAddress(mac) if mac is not None else random_local_mac()
         interface = stack.add_interface(hardware, address, mtu=mtu, name=device.name)
+        if device.offload:
+            # The kernel takes TCP/IPv4 packets of up to 64 KB whole (TSO through IFF_VNET_HDR): wirelab's
+            # TCP may send several MSS at once, as one frame made once.
+            interface.gso_max = MAX_GSO_PACKET
         if gateway is not None:
             stack.set_gateway(gateway)
         self.tcp = TcpEndpoint(stack, config=tcp_config, rng=engine.random(f"{name} tcp"))  # what tcp_of() finds
