@@ -599,7 +599,12 @@ def make_socket_module(system: System, host: HostSockets) -> types.ModuleType:
         address = resolve(host, sockaddr[0], system)
         numeric_host = flags & _real_socket.NI_NUMERICHOST
         name = str(address) if numeric_host else reverse(host, address, system) or str(address)
-        return name, str(sockaddr[1])
+        port = sockaddr[1]
+        service = str(port)
+        if not flags & _real_socket.NI_NUMERICSERV:  # glibc names the port from the services file
+            with contextlib.suppress(OSError):
+                service = _real_socket.getservbyport(port, "udp" if flags & _real_socket.NI_DGRAM else "tcp")
+        return name, service
 
     def getservbyname(name: str, protocol: str | None = None) -> int:
         try:

@@ -62,6 +62,14 @@ check("getservbyport 80", lambda: socket.getservbyport(80))
 check("getprotobyname tcp", lambda: socket.getprotobyname("tcp"))
 NUMERIC = socket.NI_NUMERICHOST | socket.NI_NUMERICSERV
 check("getnameinfo numeric", lambda: socket.getnameinfo(("127.0.0.1", 80), NUMERIC))
+for flags in (0, socket.NI_DGRAM, socket.NI_NUMERICSERV, socket.NI_NUMERICHOST):
+    for port in (53, 80, 40000):
+        check(
+            f"getnameinfo {port} {flags}", lambda port=port, flags=flags: socket.getnameinfo(("127.0.0.1", port), flags)
+        )
+check("gethostbyname_ex localhost", lambda: socket.gethostbyname_ex("localhost"))
+check("gethostbyaddr 127.0.0.1", lambda: socket.gethostbyaddr("127.0.0.1"))
+check("getfqdn localhost", lambda: socket.getfqdn("localhost"))
 
 check("inet_aton", lambda: socket.inet_aton("10.20.30.40"))
 check("inet_aton short form", lambda: socket.inet_aton("10.1"))
