@@ -13,8 +13,10 @@ from wirelab.tap.coalesce import VIRTIO_NET_HDR_GSO_TCPV4, coalesce
 from wirelab.tap.device import VIRTIO_NET_HDR_F_NEEDS_CSUM, VNET_HEADER, VNET_HEADER_LEN, VNET_NO_OFFLOAD
 from wirelab.wire.checksum import fold, word_sum
 from wirelab.wire.ethernet import untagged_frame
+from wirelab.wire.ipaddr import address_value
 from wirelab.wire.ipv4 import IpProtocol, Ipv4Header
 from wirelab.wire.tcp import TcpFlags, TcpHeader
+from wirelab.wire.tcp_frame import GsoFrame, TcpFrameTemplate
 
 SRC, DST = IPv4Address("10.7.0.2"), IPv4Address("10.7.0.1")
 MACS = (b"\x02\x00\x00\x00\x00\x01", b"\x02\x00\x00\x00\x00\x02")
@@ -83,3 +85,24 @@ def test_a_large_frame_never_exceeds_the_largest_ip_packet() -> None:
     assert all(length <= 65535 for length in lengths)
     assert sum(length - 40 for length in lengths) == 70 * 1448
     assert len(written) == 2
+
+
+def test_a_large_frame_made_by_tcp_goes_out_behind_a_gso_header_with_its_checksum_made_partial() -> None:
+    """TSO from wirelab's TCP: a GsoFrame (checksums complete) is written as it is, behind a header asking
+    for segments of its ``segment_size``, its TCP checksum turned into the pseudo-header sum; it ends a run."""
+    template = TcpFrameTemplate(MACS[1], MACS[0], address_value(SRC), address_value(DST), 40000, 5001, ttl=64)
+    payload = bytes(range(256)) * 20  # 5120 octets: 5 segments of 1000 and one of 120
+    made = GsoFrame(template.emit_timestamped(7, 1, 5000, TcpFlags.ACK | TcpFlags.PSH, 512, 11, 12, payload))
+    made.segment_size = 1000
+    ip, segment = Ipv4Header.parse(made[14:])
+    TcpHeader.parse(segment, ip.src, ip.dst)  # complete and right: a capture shows a valid packet
+    before = _frame(4294967000, b"x" * 296)  # joins nothing: the next frame is a GsoFrame
+    first, written = coalesce([before, made])
+    assert first == VNET_NO_OFFLOAD + before
+    assert VNET_HEADER.unpack_from(written) == (
+        VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 14 + 20 + 32, 1000, 34, 16,
+    )  # fmt: skip
+    frame = written[VNET_HEADER_LEN:]
+    assert frame[:50] == made[:50] and frame[52:] == made[52:]  # all but the TCP checksum as TCP made it
+    pseudo = fold(word_sum(SRC.packed + DST.packed, 6 + len(segment)))
+    assert int.from_bytes(frame[50:52], "big") == pseudo

@@ -76,6 +76,9 @@ class Interface:
     mac_packed: bytes = b""
     ip_packed: bytes = b""
     broadcast_value: int = -1  # the directed broadcast address as an int (-1: none)
+    # Segmentation offload (TSO): the largest IPv4 packet carrying TCP that the device takes whole and cuts
+    # into MTU-sized segments itself (Linux's gso_max_size); 0: none — every frame is at most ``mtu``.
+    gso_max: int = 0
 
     def __post_init__(self) -> None:
         self.mac_packed = self.mac.packed

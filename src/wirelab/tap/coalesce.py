@@ -3,14 +3,17 @@
 With ``--offload`` the TAP speaks virtio-net (IFF_VNET_HDR), and a frame written to it may be a TCP/IPv4
 "super-segment" of up to 64 KB, marked ``GSO_TCPV4`` with the segment size: the kernel takes it whole —
 one trip through its stack instead of forty-odd — and cuts it into MSS-sized segments only if it has to
-forward it. That is TSO seen from the NIC's side. wirelab's TCP still makes every MSS-sized segment; this
-module only joins, in the order they were sent, the runs that a TSO-capable sender would have sent as
-one: same flow, same ACK, window and options, contiguous sequence numbers, equal sizes (the last may be
-shorter), only ACK (and PSH on the last) set, no IP options, not fragmented. Anything else goes out as it
-was, behind a header that asks for nothing.
+forward it. That is TSO seen from the NIC's side. wirelab's TCP makes such segments itself when its
+interface says it may (``gso_max``: new data, several MSS at once, as a :class:`GsoFrame` that knows its
+segment size); they go out behind a GSO header as they are. The segments it still makes one by one (a
+tail shorter than the MSS, a burst from other code) are joined here, in the order they were sent, where
+a TSO-capable sender would have sent them as one: same flow, same ACK, window and options, contiguous
+sequence numbers, equal sizes (the last may be shorter), only ACK (and PSH on the last) set, no IP
+options, not fragmented. Anything else goes out as it was, behind a header that asks for nothing.
 
-The large frame's TCP checksum is left partial (``NEEDS_CSUM``: the pseudo-header sum over the whole
-length, as Linux's own TSO frames carry), so no one sums 64 KB twice.
+A large frame's TCP checksum is left partial (``NEEDS_CSUM``: the pseudo-header sum over the whole
+length, as Linux's own TSO frames carry): the kernel verifies nothing it is told is partial, and fills
+in each segment's checksum when it must cut the frame (forwarding it through a bridge or VXLAN).
 
 Pure functions: no I/O (STYLE habit 3).
 """
@@ -23,6 +26,7 @@ from typing import Final
 
 from wirelab.tap.device import VIRTIO_NET_HDR_F_NEEDS_CSUM, VNET_HEADER, VNET_NO_OFFLOAD
 from wirelab.wire.checksum import fold, word_sum
+from wirelab.wire.tcp_frame import GsoFrame
 
 VIRTIO_NET_HDR_GSO_TCPV4: Final = 1
 MAX_IP_PACKET: Final = 65535
@@ -100,6 +104,12 @@ def coalesce(frames: Sequence[bytes]) -> list[bytes]:
     written: list[bytes] = []
     run: _Run | None = None
     for frame in frames:
+        if type(frame) is GsoFrame:
+            if run is not None:
+                written.append(_emit(run))
+                run = None
+            written.append(gso_frame(frame))
+            continue
         segment = _segment(frame)
         if segment is not None and run is not None:
             key, header_len, seq, payload, push = segment
@@ -127,6 +137,19 @@ def coalesce(frames: Sequence[bytes]) -> list[bytes]:
     if run is not None:
         written.append(_emit(run))
     return written
+
+
+def gso_frame(frame: GsoFrame) -> bytes:
+    """A virtio-net header asking for ``frame``'s segmentation, and the frame with its TCP checksum made
+    partial (its IPv4 header and checksum are already those of the large packet)."""
+    header_len = TCP + (frame[TCP + 12] >> 4) * 4
+    tcp_length = len(frame) - TCP  # a GsoFrame is never padded: it is larger than any minimum
+    pseudo = fold(word_sum(frame[IP_ADDRESSES:TCP], 6 + tcp_length))  # RFC 9293 §3.1, not complemented
+    vnet = VNET_HEADER.pack(
+        VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, header_len, frame.segment_size, TCP, TCP_CHECKSUM_OFFSET
+    )
+    checksum = TCP + TCP_CHECKSUM_OFFSET
+    return b"".join((vnet, frame[:checksum], pseudo.to_bytes(2, "big"), memoryview(frame)[checksum + 2 :]))
 
 
 def _emit(run: _Run) -> bytes:

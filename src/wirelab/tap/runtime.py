@@ -46,6 +46,7 @@ from wirelab.wire.mac import BROADCAST, MacAddress
 from wirelab.wire.pcap import PcapWriter
 
 SECOND: Final = 1_000_000_000
+MAX_GSO_PACKET: Final = 65535  # the largest IPv4 packet: what a TSO frame may carry
 READ_BATCH: Final = 64  # frames taken from one descriptor before the timers get a turn
 MAX_SLEEP: Final = 1.0  # seconds: the loop looks at its stop conditions at least this often
 # TCP on a real segment with Linux as the peer: Linux's 200 ms floor on the retransmission timeout
@@ -193,7 +194,7 @@ class TapPort(Port):
         for data in coalesce(frames):
             write(data)
             self.written += 1
-            if data[1]:  # the virtio-net header's gso_type: a joined run
+            if data[1]:  # the virtio-net header's gso_type: a large frame (joined, or made so by TCP)
                 self.joined += 1
 
 
@@ -227,6 +228,10 @@ class TapHost(SimNode):
         self.device = device
         hardware = MacAddress(mac) if mac is not None else random_local_mac()
         interface = stack.add_interface(hardware, address, mtu=mtu, name=device.name)
+        if device.offload:
+            # The kernel takes TCP/IPv4 packets of up to 64 KB whole (TSO through IFF_VNET_HDR): wirelab's
+            # TCP may send several MSS at once, as one frame made once.
+            interface.gso_max = MAX_GSO_PACKET
         if gateway is not None:
             stack.set_gateway(gateway)
         self.tcp = TcpEndpoint(stack, config=tcp_config, rng=engine.random(f"{name} tcp"))  # what tcp_of() finds

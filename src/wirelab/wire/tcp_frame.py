@@ -60,6 +60,14 @@ class TemplateFrame(bytes):
     __slots__ = ()
 
 
+class GsoFrame(TemplateFrame):
+    """A TCP/IPv4 frame larger than the MTU, for a device with segmentation offload (TSO) to cut into
+    segments of :attr:`segment_size` octets of payload (its ``gso_size``). Its checksums are complete, as
+    in any :class:`TemplateFrame`: a capture shows a valid (if large) packet."""
+
+    segment_size: int  # set once, right after it is made (a bytes subclass takes no constructor arguments)
+
+
 class TcpFrameTemplate:
     """The constant parts of one flow's frames (addresses as ints, MACs as 6 octets)."""
 

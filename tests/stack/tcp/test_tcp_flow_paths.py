@@ -17,11 +17,12 @@ import pytest
 
 from wirelab.stack.node import IpNode
 from wirelab.stack.tcp.endpoint import TcpEndpoint
-from wirelab.stack.tcp.output import TcpOutput
+from wirelab.stack.tcp.output import TcpOutput, cut_at_mss
 from wirelab.wire.ethernet import EthernetHeader, EtherType
 from wirelab.wire.ipv4 import IpProtocol, Ipv4Header
 from wirelab.wire.mac import BROADCAST, MacAddress
 from wirelab.wire.tcp import TcpFlags, TcpHeader
+from wirelab.wire.tcp_frame import GsoFrame
 
 MY_MAC = MacAddress("02:00:00:00:00:0a")
 MY_IP = IPv4Address("192.168.1.10")
@@ -128,3 +129,58 @@ def test_data_sent_on_an_established_connection_leaves_as_the_layered_frames(mon
         outboxes.append((node.take_outbox(), dict(node.counters)))
     assert outboxes[0] == outboxes[1]
     assert len(outboxes[0][0]) >= 3
+
+
+def _segments_of(outbox: list[tuple[int, bytes]]) -> list[tuple[TcpHeader, bytes]]:
+    """The TCP segments of the frames in ``outbox`` (both checksums verified)."""
+    segments = []
+    for _index, data in outbox:
+        ip, segment = Ipv4Header.parse(data[14:])
+        segments.append(TcpHeader.parse(segment, ip.src, ip.dst))
+    return segments
+
+
+def test_with_segmentation_offload_data_leaves_as_large_frames_whose_cuts_are_the_segments() -> None:
+    """An interface with ``gso_max`` (a TAP with virtio-net headers): the initial window leaves as one
+    GsoFrame, a valid IPv4 packet larger than the MTU whose TCP segment, cut at the MSS, is the segments
+    sent without offload; ``tcp.tx`` counts those segments, ``ip.tx`` the one packet."""
+    runs = []
+    for offload in (False, True):
+        node, endpoint, _ack = established(True)
+        if offload:
+            node.interfaces[0].gso_max = 65535
+        connection = next(iter(endpoint.connections.values()))
+        output = endpoint._outputs[id(connection)]
+        output._prepare(output._route)  # what a route made with the capability does
+        node.now = 3_000
+        endpoint.call(connection, "send", bytes(range(256)) * 100)  # more than the initial window
+        outbox = node.take_outbox()
+        runs.append((outbox, dict(node.counters), connection.send_mss))
+    (plain, plain_counters, mss), (large, large_counters, _) = runs
+    assert len(plain) == 10 and len(large) == 1  # the initial window: ten segments, one frame
+    (frame_,) = (data for _index, data in large)
+    assert type(frame_) is GsoFrame and frame_.segment_size == mss and len(frame_) == 14 + 40 + 10 * mss
+    ((header, payload),) = _segments_of(large)  # both checksums are right for the large packet
+    assert cut_at_mss(header, payload, mss) == _segments_of(plain)
+    assert large_counters["tcp.tx"] == plain_counters["tcp.tx"]
+    assert large_counters["ip.tx"] == plain_counters["ip.tx"] - 9
+
+
+def test_a_large_segment_that_cannot_take_the_one_step_path_is_cut_never_fragmented(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With offload on, a large segment meeting a reason for the layered path (tracing, an ARP entry to
+    refresh) is cut at the MSS first: the frames are those sent without offload, no IPv4 fragment."""
+    outboxes = []
+    for offload in (False, True):
+        node, endpoint, _ack = established(True)
+        connection = next(iter(endpoint.connections.values()))
+        if offload:
+            connection.gso_max_size = 65535  # the route's device had it when the connection started
+        monkeypatch.setattr(TcpOutput, "_ready", lambda self: None)
+        node.now = 3_000
+        endpoint.call(connection, "send", bytes(range(256)) * 100)
+        outboxes.append((node.take_outbox(), dict(node.counters)))
+        monkeypatch.undo()
+    assert outboxes[0] == outboxes[1]
+    assert len(outboxes[0][0]) == 10

@@ -58,6 +58,7 @@ PSH: Final = int(TcpFlags.PSH)
 URG: Final = int(TcpFlags.URG)
 DEFAULT_PEER_MSS: Final = 536  # RFC 9293 §3.7.1: assume 536 when the SYN carried no MSS option
 TIMESTAMP_OPTION_LEN: Final = 12  # NOP, NOP, kind 8 (10 octets)
+_GSO_HEADROOM: Final = 20 + 60  # an IPv4 header and the largest TCP header: what a TSO packet's payload leaves
 MAX_WINDOW_SHIFT: Final = 14  # RFC 7323 §2.3
 DUPACK_THRESHOLD: Final = 3  # RFC 5681 §3.2
 Endpoint = tuple[IPv4Address, int]
@@ -168,6 +169,11 @@ class TcpConnection:
         self.ts_offset = ts_offset
         self.last_ack_sent = 0
         self.nagle = self.config.nagle
+        # Segmentation offload (TSO): the largest IPv4 packet the route's device cuts into MSS-sized segments
+        # itself, 0 when it cannot (set by the way out from the route, as Linux's sk_setup_caps sets
+        # sk_gso_max_size from the route's device). New data may then leave as one segment of several
+        # MSS (tcp_write_xmit's tso_segs); windows, counters and retransmissions stay in MSS units.
+        self.gso_max_size = 0
         # -- retransmission (RFC 6298) ----------------------------------------------------------------
         self.srtt: int | None = None
         self.rttvar = 0
@@ -1011,10 +1017,13 @@ class TcpConnection:
         """Blocks of out-of-order data, the most recently changed first (RFC 2018 §4)."""
         return tuple((start & MASK, end & MASK) for start, end in self._out_of_order.sack_blocks(limit))
 
-    def _send_range(self, seq: int, now: int, *, retransmission: bool, limit: int | None = None) -> int:
-        """Send one segment starting at ``seq`` (data and/or FIN); returns the octets of data sent."""
+    def _send_range(
+        self, seq: int, now: int, *, retransmission: bool, limit: int | None = None, segments: int = 1
+    ) -> int:
+        """Send one segment starting at ``seq`` (data and/or FIN); returns the octets of data sent. With
+        ``segments`` > 1 (new data, segmentation offload) it is that many full MSS-sized segments at once."""
         data_end = self._send_start + len(self._send)
-        length = min(self.send_mss, max(data_end - seq, 0))
+        length = min(self.send_mss * segments, max(data_end - seq, 0))
         if limit is not None:
             length = min(length, limit)
         if self._sacked and retransmission:
@@ -1042,7 +1051,7 @@ class TcpConnection:
                 self._timed_seq = None  # Karn: never time a retransmitted segment
         else:
             counters = self.counters
-            counters["tx.data"] = counters.get("tx.data", 0) + 1  # _count, inlined
+            counters["tx.data"] = counters.get("tx.data", 0) + segments  # _count, inlined
             if self._timed_seq is None and not self.timestamps:
                 self._timed_seq = seq
                 self._timed_at = now
@@ -1105,7 +1114,13 @@ class TcpConnection:
                 break
             if length < mss and self.nagle and self.snd_nxt > self.snd_una and self.snd_nxt >= self.snd_max:
                 break  # Nagle: a small segment waits while data is unacknowledged
-            sent = self._send_range(self.snd_nxt, now, retransmission=self.snd_nxt < self.snd_max)
+            segments = 1
+            if self.gso_max_size and self.snd_nxt >= self.snd_max:
+                # TSO: the full segments this loop would send one after another, as one (new data only:
+                # a retransmission stays MSS-sized). Each would carry the same ACK, window and options.
+                room_for = min(available, window_room, room, self.gso_max_size - _GSO_HEADROOM) // mss
+                segments = max(1, room_for)
+            sent = self._send_range(self.snd_nxt, now, retransmission=self.snd_nxt < self.snd_max, segments=segments)
             if not sent:
                 break
             self.snd_nxt += sent

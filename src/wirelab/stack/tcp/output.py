@@ -10,6 +10,14 @@ one does not hold — no route, a local or broadcast destination, an ARP entry t
 is, a segment to fragment, options that cannot be encoded, tracing on — the segment takes the layered
 path, so every frame, counter and side effect is the one the layered path would have produced (the
 golden captures and the counter comparison in ``tests/sim/test_tcp_capture_golden.py`` hold both to it).
+
+Segmentation offload (TSO): when the route's interface has ``gso_max`` (a TAP with virtio-net headers),
+:meth:`TcpOutput._prepare` tells the connection (its ``gso_max_size``, as Linux's ``sk_setup_caps``), which
+may then hand over one segment of several MSS of new data. It leaves as one :class:`GsoFrame` made once,
+which the device cuts into the segments the connection would otherwise have sent one by one
+(:func:`cut_at_mss` says which). ``tcp.tx`` counts those segments (Linux's OutSegs counts ``tso_segs``
+too); ``ip.tx`` counts the one packet. A large segment that cannot take the fused path (tracing on, an
+ARP entry to refresh) is cut here and each piece takes the layered path: nothing is ever IP-fragmented.
 """
 
 from __future__ import annotations
@@ -24,8 +32,8 @@ from wirelab.stack.routing import Route
 from wirelab.wire.ipaddr import address_value
 from wirelab.wire.ipv4 import IpProtocol
 from wirelab.wire.mac import MacAddress
-from wirelab.wire.tcp import NOP, TcpHeader, Timestamps, emit_options
-from wirelab.wire.tcp_frame import TcpFrameTemplate
+from wirelab.wire.tcp import NOP, TcpFlags, TcpHeader, Timestamps, emit_options
+from wirelab.wire.tcp_frame import GsoFrame, TcpFrameTemplate
 
 if TYPE_CHECKING:
     from wirelab.stack.node import Interface, IpNode
@@ -37,6 +45,25 @@ _TIMESTAMPS_LEN = 12  # NOP, NOP, timestamps
 _MAX_OPTIONS_LEN = 40
 _INCOMPLETE = ArpState.INCOMPLETE
 _STALE = ArpState.STALE
+_LAST_SEGMENT_ONLY = int(TcpFlags.PSH | TcpFlags.FIN)
+_FIRST_SEGMENT_ONLY = int(TcpFlags.CWR)
+_MASK = 0xFFFFFFFF
+
+
+def cut_at_mss(header: TcpHeader, payload: bytes, mss: int) -> list[tuple[TcpHeader, bytes]]:
+    """The segments a TSO device makes of one large segment (Linux's ``tcp_gso_segment``): ``mss`` octets
+    each (the last may be shorter), consecutive sequence numbers, the same ACK, window and options; PSH and
+    FIN on the last segment only, CWR on the first only."""
+    if len(payload) <= mss:
+        return [(header, payload)]
+    seq, flags = header.seq, int(header.flags)
+    pieces = []
+    for offset in range(0, len(payload), mss):
+        piece_flags = flags if offset + mss >= len(payload) else flags & ~_LAST_SEGMENT_ONLY
+        if offset:
+            piece_flags &= ~_FIRST_SEGMENT_ONLY
+        pieces.append((header._replace(seq=(seq + offset) & _MASK, flags=piece_flags), payload[offset : offset + mss]))
+    return pieces
 
 
 class TcpOutput:
@@ -74,14 +101,23 @@ class TcpOutput:
         (which may have changed them: an ARP refresh, say)."""
         counters = self.node.counters
         template = self._ready()
+        mss = self.connection.send_mss
         for header, payload in segments:
-            counters["tcp.tx"] += 1
-            if template is not None and self._emit(template, header, payload):
-                continue
-            try:
-                self._send_layered(header, payload)
-            except SendError as error:
-                unroutable(error)
+            if len(payload) > mss:  # several segments at once (TSO): see the module's docstring
+                pieces = cut_at_mss(header, payload, mss)
+                counters["tcp.tx"] += len(pieces)
+                if template is not None and self._emit(template, header, payload, mss):
+                    continue
+            else:
+                counters["tcp.tx"] += 1
+                if template is not None and self._emit(template, header, payload):
+                    continue
+                pieces = [(header, payload)]
+            for piece_header, piece in pieces:
+                try:
+                    self._send_layered(piece_header, piece)
+                except SendError as error:
+                    unroutable(error)
             template = self._ready()
 
     def _send_layered(self, header: TcpHeader, payload: bytes) -> None:
@@ -123,8 +159,10 @@ class TcpOutput:
             )
         return template
 
-    def _emit(self, template: TcpFrameTemplate, header: TcpHeader, payload: bytes) -> bool:
-        """Put the segment out as one frame, if its header fits the template; False: nothing was done."""
+    def _emit(self, template: TcpFrameTemplate, header: TcpHeader, payload: bytes, segment_size: int = 0) -> bool:
+        """Put the segment out as one frame, if its header fits the template; False: nothing was done.
+        With ``segment_size``, the segment is larger than that and leaves as one :class:`GsoFrame`, if the
+        interface takes it (then its segments of ``segment_size`` must each fit the MTU)."""
         src_port, dst_port, seq, ack, flags, window, urgent, options, reserved = header  # one unpack, no lookups
         if not options:
             size = _IPV4_HEADER_LEN + _TCP_HEADER_LEN
@@ -145,13 +183,12 @@ class TcpOutput:
             timestamps = None
         interface = self._interface
         assert interface is not None  # a template exists only with its interface
-        if (
-            urgent
-            or reserved
-            or size + len(payload) > interface.mtu
-            or src_port != template.src_port
-            or dst_port != template.dst_port
-        ):
+        if urgent or reserved or src_port != template.src_port or dst_port != template.dst_port:
+            return False
+        if segment_size:
+            if size + segment_size > interface.mtu or size + len(payload) > interface.gso_max:
+                return False
+        elif size + len(payload) > interface.mtu:
             return False
         node = self.node
         identification = node.next_identification()
@@ -160,15 +197,20 @@ class TcpOutput:
             frame = template.emit_timestamped(identification, seq, ack, flags, window, tsval, tsecr, payload)
         else:
             frame = template.emit(identification, seq, ack, flags, window, encoded, payload)
+        if segment_size:
+            frame = GsoFrame(frame)
+            frame.segment_size = segment_size
         node.counters["ip.tx"] += 1
         node._outbox.append((interface.index, frame))
         return True
 
     def _prepare(self, route: Route | None) -> None:
-        """Decide, for a (new) route, whether segments may take the fused path, and through what."""
+        """Decide, for a (new) route, whether segments may take the fused path, and through what; tell the
+        connection whether the route's device offers segmentation offload."""
         self._route = route
         self._interface = None
         self._template = None
+        self.connection.gso_max_size = 0
         value = self.remote_value
         if route is None or value >> 24 == 127 or value == 0xFFFFFFFF:
             return
@@ -180,3 +222,4 @@ class TcpOutput:
             return
         self._interface = interface
         self._next_hop = next_hop
+        self.connection.gso_max_size = interface.gso_max
