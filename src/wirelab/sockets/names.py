@@ -4,7 +4,8 @@ As glibc's nsswitch ``hosts: files dns``: the table first — it holds ``localho
 name from the start, and a lab adds every host of its network (:func:`wirelab.process.lab.start`) —
 then the host's stub resolver (:mod:`wirelab.sockets.resolver`), which asks its nameservers over the
 wire. Failures are glibc's: ``gaierror(-2, 'Name or service not known')`` and the resolver's others.
-Service names (``"http"``) come from wirelab's table of well-known ports.
+Service names (``"http"``) come from services(5), as glibc reads them (wirelab's table of well-known
+ports stands in where the machine has no /etc/services).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import socket as _real
 from dataclasses import dataclass
 from ipaddress import IPv4Address
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wirelab.addressing.ports import PortLookupError, lookup
@@ -113,7 +115,14 @@ def reverse(host: HostSockets, address: IPv4Address, system: System | None = Non
     return host.resolver.pointer(system, address)
 
 
+SERVICES_FILE = Path("/etc/services")
+
+
 def service_port(service: str | int | bytes | None, protocol: str) -> int:
+    """A service's port, as getservbyname(3) reads services(5): names are exact (``http``, ``domain``;
+    not ``HTTP`` or ``dns``) and belong to a protocol (``http`` is TCP's only). A simulated host reads
+    the services file of the machine it runs on, as the host's own getservbyport does; on a machine
+    without one (no netbase) wirelab's table of well-known ports stands in."""
     if service is None:
         return 0
     if isinstance(service, bytes):
@@ -122,6 +131,12 @@ def service_port(service: str | int | bytes | None, protocol: str) -> int:
         return service
     if service.isdigit():
         return int(service)
+    if SERVICES_FILE.exists():
+        try:
+            port: int = _real.getservbyname(service, protocol) if protocol else _real.getservbyname(service)
+        except OSError:
+            raise address_error(EAI_SERVICE) from None
+        return port
     try:
         for found in lookup(service):
             if protocol == "" or any(transport.value == protocol for transport in found.transports):

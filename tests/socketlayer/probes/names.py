@@ -54,6 +54,14 @@ for args in [
 ]:
     check(f"getaddrinfo{args!r}", lambda args=args: socket.getaddrinfo(*args))
 check("getaddrinfo keywords", lambda: socket.getaddrinfo("127.0.0.1", 80, family=F, type=T, proto=0, flags=0))
+for service in ("http", "https", "ftp", "ssh", "domain", "ntp", "snmp", "echo", "bootps", "dns", "rdp", "HTTP"):
+    for protocol in ("tcp", "udp"):
+        check(f"getservbyname {service} {protocol}", lambda s=service, p=protocol: socket.getservbyname(s, p))
+        kind = socket.SOCK_STREAM if protocol == "tcp" else socket.SOCK_DGRAM
+        check(
+            f"getaddrinfo's port {service} {protocol}",
+            lambda s=service, k=kind: socket.getaddrinfo(None, s, F, k)[0][4],
+        )
 check("getservbyname http tcp", lambda: socket.getservbyname("http", "tcp"))
 check("getservbyname domain udp", lambda: socket.getservbyname("domain", "udp"))
 check("getservbyname ssh", lambda: socket.getservbyname("ssh"))
