@@ -103,6 +103,8 @@ ONE_PROCESS = [
 
 @pytest.mark.parametrize("probe", ONE_PROCESS)
 def test_a_probe_prints_what_it_prints_on_linux(probe: str) -> None:
+    if probe == "names.py" and not Path("/etc/services").exists():
+        pytest.skip("no /etc/services here (netbase): Linux knows no service names, wirelab its own table")
     real = real_run(probe, "127.0.0.1")
     simulated = simulated_run(probe, HOST_A)
     assert simulated == real, differences(real, simulated)
