@@ -2,6 +2,7 @@
 makefile, shutdown and what the peer then sees, close, and the resets (ECONNRESET, EPIPE)."""
 
 import contextlib
+import re
 import select
 import selectors
 import socket
@@ -36,6 +37,8 @@ say("accepted type timeout", (server.type, server.gettimeout(), server.fileno() 
 say("client names", (client.getsockname(), client.getpeername()))
 say("server names", (server.getsockname(), server.getpeername()))
 say("peer of one is the name of the other", client.getsockname() == server.getpeername())
+for name, s in (("listener", listener), ("client", client), ("server", server)):
+    say(f"repr {name}", re.sub(r"fd=\d+", "fd=FD", repr(s)))
 check("connect again", lambda: client.connect(("127.0.0.1", port)))
 check("connect_ex again", lambda: client.connect_ex(("127.0.0.1", port)))
 check("listen on a connected socket", client.listen)
