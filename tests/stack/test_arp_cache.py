@@ -256,6 +256,40 @@ class TestStatic:
         assert state(cache) is ArpState.PERMANENT
 
 
+    def test_a_static_entry_for_an_address_being_resolved_releases_its_queue(self) -> None:
+        # Packets queued while resolving go out once the address is known, however it becomes known
+        # (Linux's neigh_update sends an entry's arp_queue when it turns valid): a static add too.
+        cache = ArpCache()
+        cache.resolve(PEER, b"one", 0)
+        cache.resolve(PEER, b"two", 1)
+        assert cache.add_static(PEER, PEER_MAC, 2) == [b"one", b"two"]
+        entry = cache.entries[int(PEER)]
+        assert (entry.state, entry.mac, entry.waiting) == (ArpState.PERMANENT, PEER_MAC, [])
+        assert cache.poll_at() is None  # no retry of the request is left
+        assert cache.poll(10 * SECOND) == []
+        assert cache.resolve(PEER, b"three", 10 * SECOND) == (PEER_MAC, None)
+
+    def test_a_static_entry_over_a_known_one_releases_nothing(self) -> None:
+        assert learned().add_static(PEER, NEW_MAC, 1) == []
+        assert ArpCache().add_static(PEER, PEER_MAC, 0) == []
+
+
+class TestDelete:
+    def test_deleting_an_entry_being_resolved_returns_its_queue(self) -> None:
+        # The packets are dropped (Linux purges the queue), but handed back so that they are counted.
+        cache = ArpCache()
+        cache.resolve(PEER, b"one", 0)
+        cache.resolve(PEER, b"two", 1)
+        assert cache.delete(PEER, 2) == [b"one", b"two"]
+        assert PEER not in cache
+        assert cache.poll_at() is None
+        assert cache.poll(10 * SECOND) == []  # no retry, no "unreachable" for packets already given back
+
+    def test_deleting_an_absent_or_resolved_entry_returns_nothing(self) -> None:
+        assert ArpCache().delete(PEER, 0) == []
+        assert learned().delete(PEER, 1) == []
+
+
 # --- history and timers ----------------------------------------------------------------------------------
 
 

@@ -208,18 +208,32 @@ class ArpCache:
         self._set_state(entry, ArpState.REACHABLE, now, now + self.reachable_time)
         return True, waiting
 
-    def add_static(self, ip: IPv4Address, mac: MacAddress, now: int) -> None:
+    def add_static(self, ip: IPv4Address, mac: MacAddress, now: int) -> list[bytes]:
+        """``arp -s``: make ``ip`` PERMANENT at ``mac``.
+
+        Returns the packets that were waiting for ``ip`` (an INCOMPLETE entry's queue), in order: the
+        address is known now, so the caller sends them to ``mac`` — as Linux's ``neigh_update`` does with
+        an entry's ``arp_queue`` however the entry becomes valid (reply, gratuitous ARP, ``ip neigh
+        replace``). Left in a PERMANENT entry, nothing would ever send or drop them.
+        """
         key = address_value(ip)
         existing = self.entries.get(key)
         entry = existing or ArpEntry(ip, ArpState.PERMANENT, mac, now, None)
         entry.mac = mac
+        entry.tries = 0
+        waiting, entry.waiting = entry.waiting, []
         self.entries[key] = entry
         self._set_state(entry, ArpState.PERMANENT, now, None, created=existing is None)
+        return waiting
 
-    def delete(self, ip: IPv4Address, now: int) -> None:
+    def delete(self, ip: IPv4Address, now: int) -> list[bytes]:
+        """``arp -d``: forget ``ip``. Returns the packets that were waiting for it, which are dropped
+        (Linux purges an entry's queue when it is deleted): the caller counts them."""
         entry = self.entries.pop(address_value(ip), None)
-        if entry is not None:
-            self._remember(now, ip, entry.state, None, entry.mac)
+        if entry is None:
+            return []
+        self._remember(now, ip, entry.state, None, entry.mac)
+        return entry.waiting
 
     # -- timers -----------------------------------------------------------------------------------
     def poll_at(self) -> int | None:
