@@ -7,13 +7,17 @@ is what the switch sent it.
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address
+
 import pytest
 
+from wirelab.apps.bulk import BulkSink, BulkSource
 from wirelab.sim.engine import SECOND, Simulator
 from wirelab.sim.link import Link, Port
+from wirelab.sim.network import Network
 from wirelab.sim.switch import MacTableChange, Switch
 from wirelab.trace import Counters, Trace
-from wirelab.wire.ethernet import EthernetHeader, EtherType
+from wirelab.wire.ethernet import MIN_FRAME_LEN, EthernetHeader, EtherType
 from wirelab.wire.mac import BROADCAST, MacAddress
 
 A = MacAddress("02:00:00:00:00:0a")
@@ -144,14 +148,27 @@ class TestForwarding:
         assert lab.counters["switch.filtered"] == 1
         assert lab.table() == {A: 0, C: 0}
 
-    def test_a_runt_is_dropped(self) -> None:
+    @pytest.mark.parametrize("size", [0, 13, 14, 42, 59])
+    def test_a_runt_is_dropped(self, size: int) -> None:
+        # IEEE 802.3: a frame shorter than 64 octets with its FCS (60 without) is a runt; a switch drops it
+        # without learning its source. An unpadded ARP (42 octets) is one.
         lab = Lab()
-        lab.switch.receive(lab.switch.ports[0], bytes(13))
+        frame = EthernetHeader(BROADCAST, A, EtherType.ARP).emit(bytes(64), pad=False)[:size]
+        lab.switch.receive(lab.switch.ports[0], frame)
         lab.sim.run()
         assert lab.received() == []
         assert lab.counters["switch.drop.runt"] == 1
         assert lab.counters["switch.rx"] == 0
         assert lab.table() == {}
+
+    def test_a_minimum_size_frame_is_forwarded(self) -> None:
+        lab = Lab()
+        frame = EthernetHeader(BROADCAST, A, EtherType.ARP).emit(bytes(28))  # padded by the sender: 60 octets
+        assert len(frame) == MIN_FRAME_LEN
+        lab.switch.receive(lab.switch.ports[0], frame)
+        lab.sim.run()
+        assert lab.received() == [1, 2, 3]
+        assert lab.counters["switch.drop.runt"] == 0
 
 
 class TestMove:
@@ -247,3 +264,35 @@ class TestConstruction:
         Link(lab.sim, lab.switch.ports[4], Recorder("n4").port, Trace(enabled=False), lab.counters)
         with pytest.raises(ValueError, match="all 5 ports"):
             lab.switch.free_port()
+
+
+class TestWhatIsOnTheWire:
+    def test_every_frame_on_every_link_is_at_least_the_ethernet_minimum_padded_with_zeros(self) -> None:
+        # What a real Ethernet carries: nothing under 60 octets before the FCS, so the switch's runt rule
+        # never drops a frame a stack sent. ARP (28 octets of payload), a one-octet UDP datagram (29 with
+        # its IPv4 header... 43 with Ethernet's) and a small last fragment, forwarded by a router, go out
+        # padded to 60; TCP, ICMP errors and echoes are longer.
+        net = Network(seed=3)
+        lan1, lan2 = net.switch("sw1", ports=4), net.switch("sw2", ports=4)
+        a = net.host("a", "192.168.1.10/24", gateway="192.168.1.1")
+        b = net.host("b", "192.168.2.20/24", gateway="192.168.2.1")
+        router = net.router("r")
+        for node, switch in ((a, lan1), (b, lan2)):
+            net.link(node, switch)
+        net.link(router, lan1, address="192.168.1.1/24")
+        net.link(router, lan2, address="192.168.2.1/24", mtu=576)
+        captures = [net.capture(link) for link in net.links]
+        BulkSink(b, 5001)
+        BulkSource(a, IPv4Address("192.168.2.20"), 5001, bytes(3000))
+        a.stack.send_udp(IPv4Address("192.168.2.20"), 4000, 9, b"x")  # to a closed port: ICMP back
+        a.stack.send_udp(IPv4Address("192.168.2.20"), 4000, 9, bytes(560))  # 568 + 20: a 4-octet last fragment
+        net.ping(a, "192.168.2.20", count=1)
+        net.run(until="5s")
+        frames = [frame for capture in captures for frame in capture.frames()]
+        assert len(frames) > 20
+        assert min(len(frame) for frame in frames) == MIN_FRAME_LEN
+        for frame in frames:
+            if frame[12:14] == b"\x08\x00":
+                ip_end = 14 + int.from_bytes(frame[16:18], "big")
+                assert frame[ip_end:] == bytes(len(frame) - ip_end)  # the padding is zeros
+        assert sum(counters["switch.drop.runt"] for counters in net.counters.values()) == 0

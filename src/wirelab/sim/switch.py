@@ -9,6 +9,9 @@ For every frame that comes in on a port, a transparent bridge (IEEE 802.1D §7/�
    the one it came in on;
 4. **ages** entries not refreshed for ``aging_time`` (default 300 s, 802.1D's default).
 
+A frame shorter than Ethernet's minimum (60 octets before the FCS; hosts pad to it) is a runt:
+counted (``switch.drop.runt``) and dropped, neither learned from nor forwarded.
+
 The table is bounded: when it is full, new sources are not learned and frames to them are flooded —
 what a real switch does under a MAC-flooding attack. There is no spanning tree: wire switches in a
 loop and a broadcast circulates for ever, multiplying at every flood (a broadcast storm, 广播风暴),
@@ -80,7 +83,10 @@ class Switch:
     def receive(self, port: Port, frame: bytes) -> None:
         counters = self.counters
         now = self.sim.now
-        if len(frame) < 14:
+        if len(frame) < 60:  # MIN_FRAME_LEN, as a literal: this is the hot path
+            # A runt (IEEE 802.3 §4.2.4.2.2: shorter than 64 octets with its FCS, 60 without): a collision
+            # fragment or a broken sender, never a frame. Every sender pads to 60 (as a NIC does), so
+            # nothing shorter is forwarded; real switches count and drop these too.
             counters["switch.drop.runt"] += 1
             if self.trace.enabled:
                 self.trace.emit(now, self.name, Layer.LINK, "switch.drop.runt", port=port.index, size=len(frame))
