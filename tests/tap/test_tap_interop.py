@@ -130,9 +130,10 @@ def _peer(name: str) -> Path:
 
 
 def test_with_offloads_tcp_udp_and_icmp_stay_byte_exact(tmp_path: Path) -> None:
-    """--offload: the kernel hands wirelab TCP segments of up to 64 KB and leaves transport checksums
-    to it (IFF_VNET_HDR), and wirelab writes its back-to-back segments as large ones the kernel takes
-    whole; its own capture (the segments as its TCP made them) decodes with every checksum good."""
+    """--offload (the default, said here outright): the kernel hands wirelab TCP segments of up to 64 KB
+    and leaves transport checksums to it (IFF_VNET_HDR), and wirelab's TCP sends large segments the
+    kernel takes whole; its own capture (the segments as its TCP made them, large ones included, with
+    complete checksums) decodes with every checksum good."""
     require("ping", "tshark", "tcpdump")
     capture, on_the_tap = tmp_path / "offload.pcap", tmp_path / "tcpdump.pcap"
     with namespace() as ns:
@@ -214,7 +215,7 @@ def test_tcp_byte_exact_both_ways_whatever_the_kernel_offers(
     """SACK, timestamps and window scaling all off or all on in the kernel (sysctls in the namespace), MTU 576
     or 1500 on both sides, and 1% of the frames each way dropped by nftables on the TAP — with offloads,
     1% of the large frames too: a whole TSO segment of wirelab's lost at once, retransmitted MSS by MSS."""
-    mode = ("--offload",) if offload else ()
+    mode = () if offload else ("--no-offload",)  # offloads are the default
     if drop:
         require("nft", "tshark")
     else:
@@ -443,10 +444,15 @@ _VERIFY = [
 
 
 def test_tcpdump_and_wirelab_captures_of_the_tap_decode_in_tshark_with_nothing_malformed(tmp_path: Path) -> None:
+    """--no-offload, as a learner watching tcpdump would run it: one MTU-sized frame per segment both
+    ways, every checksum complete, in tcpdump's capture of the TAP and in wirelab's own. (With offloads,
+    the default, see test_with_offloads_…: large frames, partial checksums on the TAP.)"""
     require("tcpdump", "tshark", "ping")
     kernel_capture, wirelab_capture = tmp_path / "tcpdump.pcap", tmp_path / "wirelab.pcap"
     with namespace() as ns:
-        wirelab = ns.wirelab("--serve", "echo", "--serve", "discard", "--pcap", str(wirelab_capture)).ready()
+        wirelab = ns.wirelab(
+            "--no-offload", "--serve", "echo", "--serve", "discard", "--pcap", str(wirelab_capture)
+        ).ready()
         tcpdump = Running(ns.command("tcpdump", "-i", "wl0", "-n", "-U", "-Z", "root", "-w", str(kernel_capture)))
         tcpdump.wait_for("listening on wl0")
         ns.run("ping", "-c", "2", "-i", "0.2", "-s", "1400", WIRELAB_IP)

@@ -84,8 +84,11 @@ def setup(parser: argparse.ArgumentParser) -> Handler:
     parser.add_argument("--stats", action="store_true", help="at the end, print the ARP table and the counters")
     parser.add_argument(
         "--offload",
-        action="store_true",
-        help="let the kernel hand wirelab 64 KB TCP segments and partial checksums (IFF_VNET_HDR, TSO)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="TCP segments of up to 64 KB both ways and partial checksums between wirelab and the kernel "
+        "(IFF_VNET_HDR, TSO, as virtio and QEMU): on by default when the kernel grants it; --no-offload "
+        "for MTU-sized frames only (what tcpdump on the TAP and --pcap show: one frame per segment)",
     )
     parser.add_argument("--pcap", metavar="FILE", help="write every frame in and out of the TAP to FILE")
     parser.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")

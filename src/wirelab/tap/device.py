@@ -82,6 +82,10 @@ class TapError(OSError):
         return self.message
 
 
+class OffloadRefused(TapError):
+    """The kernel would not set the TAP's offloads (TUNSETOFFLOAD)."""
+
+
 def _name_field(name: str) -> bytes:
     encoded = name.encode()
     if not encoded or len(encoded) >= IFNAMSIZ or "/" in name or any(c.isspace() for c in name):
@@ -110,14 +114,20 @@ class TapDevice:
         self.large_segments = 0  # frames the kernel did not segment (offload: GSO)
 
     @classmethod
-    def open(cls, name: str, *, offload: bool = False) -> TapDevice:
+    def open(cls, name: str, *, offload: bool | None = False) -> TapDevice:
         """Attach to the TAP ``name``, creating it if no interface has that name.
 
         With ``offload``, frames carry a virtio-net header (IFF_VNET_HDR, as QEMU's and virtio's) and the
         kernel may hand us TCP/IPv4 segments of up to 64 KB (TSO) and leave transport checksums to us
         (we finish them in :meth:`read`): one frame and one trip through the stack instead of forty-odd.
-        What we write is always whole frames, MTU-sized, with their checksums.
+        We may write such segments too (:mod:`wirelab.tap.coalesce`). ``offload=None``: offloads if the
+        kernel grants them, plain frames if it refuses (as QEMU does with ``vnet_hdr`` unset).
         """
+        if offload is None:
+            try:
+                return cls.open(name, offload=True)
+            except OffloadRefused:
+                return cls.open(name, offload=False)
         flags = IFF_TAP | IFF_NO_PI | (IFF_VNET_HDR if offload else 0)
         request = _IFREQ_SHORT.pack(_name_field(name), flags)
         existed = _interface_exists(name)
@@ -143,7 +153,7 @@ class TapDevice:
             except OSError as error:
                 os.close(fd)
                 code = error.errno or errno.EIO
-                raise TapError(code, f"{name}: the kernel refused offloads: {os.strerror(code)}") from None
+                raise OffloadRefused(code, f"{name}: the kernel refused offloads: {os.strerror(code)}") from None
         return cls(name, fd, created=not existed, offload=offload)
 
     # -- frames -----------------------------------------------------------------------------------
