@@ -13,10 +13,16 @@ another total, data beyond a known end, a last fragment ending before data alrea
 ``discard_qp``), an empty fragment, and a datagram that would exceed 65535 octets. Every drop is counted in
 :attr:`Reassembler.counters` under ``ip.reassembly.*`` and traced, with the node's name, when a trace is given.
 
-Bounds: at most ``max_datagrams`` in progress and ``max_octets`` buffered (the
-oldest datagram is evicted first); each datagram has ``timeout`` (Linux: 30 s) to complete, after
-which it is dropped — and if its first fragment had arrived, the caller owes the source an ICMP
-"fragment reassembly time exceeded" (RFC 792, RFC 1122 §3.3.2).
+Bounds: once more than ``max_octets`` are held (Linux's ``ipfrag_high_thresh``, 4 MB), every fragment is
+refused — those of datagrams in progress too — until completions and timeouts free memory; nothing is
+evicted. That is Linux since the 2018 rework (``inet_frag_find`` returns nothing above the threshold;
+checked on 6.18 in a network namespace: with the threshold reached, the fragments that would have completed
+the first datagram were refused too, ``ReasmFails``); the older evictor that dropped the oldest datagram let
+a flood of fragments push out every honest reassembly. ``max_datagrams`` (wirelab's own bound; Linux has
+only the octets) refuses a new datagram when that many are in progress. Each datagram has ``timeout``
+(Linux's ``ipfrag_time``, 30 s; RFC 791 suggests 15) to complete, after which it is dropped — and if
+its first fragment had arrived, the caller owes the source an ICMP "fragment reassembly time exceeded"
+(RFC 792, RFC 1122 §3.3.2).
 """
 
 from __future__ import annotations
@@ -78,8 +84,8 @@ class Reassembler:
         self.node = node
 
     @property
-    def evicted(self) -> int:
-        return self.counters["ip.reassembly.evicted"]
+    def refused(self) -> int:
+        return self.counters["ip.reassembly.full"]
 
     @property
     def duplicates(self) -> int:
@@ -105,11 +111,23 @@ class Reassembler:
             self._drop(key, "empty", now, offset=offset)  # Linux: discard_qp
             return None
         partial = self._partials.get(key)
+        if self._octets > self.max_octets or (partial is None and len(self._partials) >= self.max_datagrams):
+            # Full: refuse the fragment, whatever datagram it belongs to (Linux: inet_frag_find above
+            # ipfrag_high_thresh, counted in ReasmFails); memory frees as datagrams complete or time out.
+            self.counters["ip.reassembly.full"] += 1
+            if self.trace is not None and self.trace.enabled:
+                self.trace.emit(
+                    now,
+                    self.node,
+                    Layer.NETWORK,
+                    "ip.reassembly.full",
+                    src=key[0],
+                    identification=key[3],
+                    datagrams=len(self._partials),
+                    octets=self._octets,
+                )
+            return None
         if partial is None:
-            while len(self._partials) >= self.max_datagrams or self._octets + len(payload) > self.max_octets:
-                if not self._partials:
-                    return None
-                self._evict_oldest(now)
             partial = _Partial(now, now + self.timeout)
             self._partials[key] = partial
         if not header.more_fragments:
@@ -144,15 +162,6 @@ class Reassembler:
             after_end = after + len(partial.pieces[after])
             self._drop(key, "overlap", now, offset=offset, end=end, held=after, held_end=after_end)
             return None
-        if self._octets + len(payload) > self.max_octets:
-            # The octet bound holds while a datagram grows, too (Linux checks it on every fragment):
-            # older datagrams go first; if this one alone does not fit, it goes.
-            while self._octets + len(payload) > self.max_octets:
-                if next(iter(self._partials)) == key:
-                    self._discard(key)
-                    self.counters["ip.reassembly.evicted"] += 1
-                    return None
-                self._evict_oldest(now)
         partial.pieces[offset] = payload
         starts.insert(index, offset)
         partial.octets += len(payload)
@@ -192,13 +201,6 @@ class Reassembler:
         partial = self._partials.pop(key, None)
         if partial is not None:
             self._octets -= partial.octets
-
-    def _evict_oldest(self, now: int) -> None:
-        key = next(iter(self._partials))
-        self._discard(key)
-        self.counters["ip.reassembly.evicted"] += 1
-        if self.trace is not None and self.trace.enabled:
-            self.trace.emit(now, self.node, Layer.NETWORK, "ip.reassembly.evicted", src=key[0], identification=key[3])
 
     def poll_at(self) -> int | None:
         if not self._partials:
