@@ -207,3 +207,30 @@ def test_keepalive_gives_up_on_a_vanished_peer_as_linux_does() -> None:
     assert client.exited and client.exit_code == 0, client.stderr
     scheduler_of(net.sim).shutdown()
     assert client.stdout == KEEPALIVE_ON_LINUX, differences(KEEPALIVE_ON_LINUX, client.stdout)
+
+
+# -- a connect nobody answers ---------------------------------------------------------------------------
+# What Linux says, from syn_timeout.py run in network namespaces on this machine, the server dropping
+# SYNs to the port with nftables (a host that answers ARP but not TCP). Linux 6.18 gave up after about
+# 134 s (tcp_syn_linear_timeouts 4 sends the first SYNs 1 s apart, then the deadline is what six
+# exponential backoffs take, 127 s, checked when a timer fires); wirelab after 127 s, as Linux before it.
+SYN_TIMEOUT_ON_LINUX = """\
+connect: TimeoutError ETIMEDOUT 'Connection timed out'
+gave up after two minutes and more: True
+SO_ERROR: 0
+getsockname: ('0.0.0.0', EPHEMERAL)
+connect again with a timeout: 11
+"""
+
+
+def test_a_connect_nobody_answers_times_out_as_on_linux() -> None:
+    net = Network(seed=5)
+    switch = net.switch("sw1")
+    net.link(net.host("a", f"{HOST_A}/24"), switch)
+    net.link(net.host("b", "192.168.1.20/24"), switch)
+    net["a"].stack.add_static_arp("192.168.1.20", "02:00:00:00:00:99")  # frames to b go nowhere
+    client = start(net, "a", PROBES / "syn_timeout.py", argv=["192.168.1.20", "9000"])
+    net.run(until="200s")
+    assert client.exited and client.exit_code == 0, client.stderr
+    scheduler_of(net.sim).shutdown()
+    assert client.stdout == SYN_TIMEOUT_ON_LINUX, differences(SYN_TIMEOUT_ON_LINUX, client.stdout)
