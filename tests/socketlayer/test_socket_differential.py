@@ -25,6 +25,10 @@ Left out on purpose, because the two cannot agree and it is not a socket-API dif
   hands back the set as given; wirelab says EBADF as for any descriptor that is not open.
 Not probed because wirelab differs and issue 5 does not ask for it: SO_REUSEPORT (Linux lets two
 sockets that both set it bind one port; wirelab says EADDRINUSE).
+
+What needs a network the real machine must not touch (unreachable addresses across a router, a peer
+that vanishes, SYNs nobody answers) runs on the simulated side only, against Linux's output written
+out below — each taken from the same probe run in network namespaces built alike on this machine.
 """
 
 from __future__ import annotations
