@@ -203,6 +203,12 @@ class TestDuplicatesAndOverlaps:
         assert len(reassembler) == 0
         assert reassembler.counters["ip.reassembly.bad-end"] == 1
 
+    def test_a_non_last_fragment_not_a_multiple_of_8_is_trimmed_as_linux_does(self) -> None:
+        # [0, 27) with MF: the 3 odd octets are cut (ip_frag_queue: end &= ~7), so [24, 48) fits after it.
+        header, payload = datagram(size=48)
+        odd = part(header, payload, 0, 27)
+        assert feed(Reassembler(), [odd, part(header, payload, 24, 48)]) == [None, (header, payload)]
+
     def test_an_empty_fragment_discards_the_datagram(self) -> None:
         header, payload = datagram(size=48)
         reassembler = Reassembler()

@@ -102,6 +102,10 @@ class Reassembler:
         """Take one fragment; returns (header, payload) of the whole datagram once complete."""
         key = (header.src, header.dst, header.protocol, header.identification)
         offset = header.fragment_offset
+        if header.more_fragments and len(payload) & 7:
+            # RFC 791: every fragment but the last carries a multiple of 8 octets (the next offset is in
+            # 8-octet units). Linux trims the odd tail (ip_frag_queue: end &= ~7) rather than refusing it.
+            payload = payload[: len(payload) & ~7]
         end = offset + len(payload)
         if end > MAX_PACKET_LEN - header.header_len:
             # A datagram that would exceed 65535 octets (RFC 791; the "ping of death"): drop it whole.
