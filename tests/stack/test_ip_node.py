@@ -210,11 +210,6 @@ class TestArp:
 # --- ICMP echo (RFC 792, RFC 1122 §3.2.2.6) ----------------------------------------------------------------
 
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="IpNode.add_static_arp drops what ArpCache.add_static releases: it should send them "
-        "(self._send_waiting(interface, mac, released)); node.py is being changed by another engineer",
-    )
     def test_a_static_entry_sends_the_packets_that_waited_for_the_address(self) -> None:
         # Queued while resolving, sent once the address is known, however it becomes known (Linux's
         # neigh_update flushes an entry's arp_queue when it turns valid, ``ip neigh replace`` included).
@@ -226,6 +221,18 @@ class TestArp:
         [sent] = outbox(node)
         assert (sent.ethernet.dst, sent.ethernet.ethertype) == (PEER_MAC, EtherType.IPV4)
         assert node.counters["arp.queue.released"] == 1
+
+
+    def test_a_full_arp_queue_drops_its_oldest_packet_and_counts_it(self) -> None:
+        node = host()
+        limit = node.interfaces[0].arp.queue_limit
+        for number in range(limit + 2):
+            node.send_udp(PEER_IP, 5000, 53, bytes([number]))
+        assert node.counters["arp.queue.dropped"] == 2
+        node.add_static_arp(PEER_IP, PEER_MAC)
+        sent = outbox(node)[1:]  # after the one ARP request: what waited, oldest first
+        datagrams = [Ipv4Header.parse(frame.payload)[1] for frame in sent]  # UDP header + one octet
+        assert [datagram[8] for datagram in datagrams] == list(range(2, limit + 2))
 
 
 class TestEcho:

@@ -32,7 +32,6 @@ from wirelab.sim.units import parse_probability, parse_rate, parse_size, parse_t
 from wirelab.sockets.host import host_of
 from wirelab.sockets.names import ResolvConf
 from wirelab.stack.node import IpNode
-from wirelab.stack.reassembly import Reassembler
 from wirelab.trace import Counters, Trace
 from wirelab.wire.mac import MacAddress
 
@@ -117,9 +116,6 @@ class Network:
         self._new_name(name)
         counters = self.counters.setdefault(name, Counters())
         stack = IpNode(name, forwarding=forwarding, trace=self.trace, counters=counters, rng=self.sim.random(name))
-        # Reassembly drops (ip.reassembly.*: overlaps, contradicting ends, 65535) counted and traced as the
-        # node's own; IpNode's reassembler counts for itself.
-        stack.reassembler = Reassembler(counters=counters, trace=self.trace, node=name)
         node = SimNode(self.sim, name, stack, self.trace, counters)
         self.nodes[name] = node
         return node

@@ -136,7 +136,8 @@ class IpNode:
         self.echo_ignore_broadcasts = echo_ignore_broadcasts
         self.interfaces: list[Interface] = []
         self.routes = RoutingTable()
-        self.reassembler = Reassembler()
+        # Reassembly drops (ip.reassembly.*: overlaps, contradicting ends, 65535, full) are the node's.
+        self.reassembler = Reassembler(counters=self.counters, trace=self.trace, node=name)
         self.icmp_limiter = TokenBucket()
         self.handlers = _Handlers()
         self._outbox: list[tuple[int, bytes]] = []
@@ -211,7 +212,10 @@ class IpNode:
             if found is None or found.gateway is not None:
                 raise ValueError(f"{self.name}: {address} is not on a directly connected network")
             index = found.interface
-        self.interfaces[index].arp.add_static(address, MacAddress(mac), self.now)
+        interface = self.interfaces[index]
+        known = MacAddress(mac)
+        # What waited for this address goes now (Linux's neigh_update flushes the entry's arp_queue).
+        self._send_waiting(interface, known, interface.arp.add_static(address, known, self.now))
 
     def is_local(self, address: IPv4Address) -> bool:
         return address_value(address) in self._local or address in LOOPBACK_NETWORK
@@ -707,7 +711,9 @@ class IpNode:
         if hop in (0xFFFFFFFF, interface.broadcast_value):
             self._send_frame(interface, BROADCAST, EtherType.IPV4, packet)
             return
-        mac, action = interface.arp.resolve(next_hop, packet, now)
+        arp = interface.arp
+        drops = arp.queue_drops
+        mac, action = arp.resolve(next_hop, packet, now)
         if action is not None or mac is None:
             self.timers_changed = True  # a new entry or a refresh: the ARP deadlines moved
         if action is not None:
@@ -716,6 +722,8 @@ class IpNode:
             self._send_frame(interface, mac, EtherType.IPV4, packet)
         else:
             self.counters["ip.tx.waiting-for-arp"] += 1
+            if arp.queue_drops != drops:  # the queue was full: its oldest packet made room (as Linux)
+                self.counters["arp.queue.dropped"] += arp.queue_drops - drops
 
     def _send_waiting(self, interface: Interface, mac: MacAddress, packets: list[bytes]) -> None:
         for packet in packets:

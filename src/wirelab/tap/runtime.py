@@ -33,7 +33,6 @@ from wirelab.sim.engine import Simulator, Timer
 from wirelab.sim.link import Port
 from wirelab.sim.node import SimNode
 from wirelab.stack.node import LOOPBACK, IpNode
-from wirelab.stack.reassembly import Reassembler
 from wirelab.stack.tcp.config import MILLISECOND, TcpConfig
 from wirelab.stack.tcp.endpoint import TcpEndpoint
 from wirelab.tap.coalesce import coalesce
@@ -222,7 +221,6 @@ class TapHost(SimNode):
         trace = trace if trace is not None else Trace(enabled=False)
         counters = Counters()
         stack = IpNode(name, trace=trace, counters=counters, rng=engine.random(f"{name} ip"))
-        stack.reassembler = Reassembler(counters=counters, trace=trace, node=name)  # its drops are the node's
         super().__init__(engine, name, stack, trace, counters)
         self.engine = engine
         self.device = device
