@@ -82,7 +82,7 @@ class TapError(OSError):
         return self.message
 
 
-class OffloadRefused(TapError):
+class OffloadRefusedError(TapError):
     """The kernel would not set the TAP's offloads (TUNSETOFFLOAD)."""
 
 
@@ -126,7 +126,7 @@ class TapDevice:
         if offload is None:
             try:
                 return cls.open(name, offload=True)
-            except OffloadRefused:
+            except OffloadRefusedError:
                 return cls.open(name, offload=False)
         flags = IFF_TAP | IFF_NO_PI | (IFF_VNET_HDR if offload else 0)
         request = _IFREQ_SHORT.pack(_name_field(name), flags)
@@ -153,7 +153,7 @@ class TapDevice:
             except OSError as error:
                 os.close(fd)
                 code = error.errno or errno.EIO
-                raise OffloadRefused(code, f"{name}: the kernel refused offloads: {os.strerror(code)}") from None
+                raise OffloadRefusedError(code, f"{name}: the kernel refused offloads: {os.strerror(code)}") from None
         return cls(name, fd, created=not existed, offload=offload)
 
     # -- frames -----------------------------------------------------------------------------------
