@@ -135,7 +135,7 @@ def test_with_offloads_tcp_udp_and_icmp_stay_byte_exact(tmp_path: Path) -> None:
     kernel takes whole; its own capture (the segments as its TCP made them, large ones included, with
     complete checksums) decodes with every checksum good."""
     require("ping", "tshark", "tcpdump")
-    capture, on_the_tap = tmp_path / "offload.pcap", tmp_path / "tcpdump.pcap"
+    capture, on_the_tap, given = tmp_path / "offload.pcap", tmp_path / "tcpdump.pcap", tmp_path / "given.pcap"
     with namespace() as ns:
         sink = ns.wirelab("--offload", "--stats", "--pcap", str(capture), program=[str(_peer("tcp_sink.py")), "5001"])
         sink.ready().wait_for("listening", stream="stdout")
@@ -145,7 +145,9 @@ def test_with_offloads_tcp_udp_and_icmp_stay_byte_exact(tmp_path: Path) -> None:
         _assert_same_bytes("to wirelab", sink.stdout, sender.stdout.splitlines())
         counters = _counters(sink.stderr)
         assert counters["tap.rx.large-segments"] > 0 and counters["tap.rx.checksum-completed"] > 0, sink.text()
-        giver = ns.wirelab("--offload", "--stats", program=[str(_peer("tcp_give.py")), "5001", str(TEN_MB), "12"])
+        giver = ns.wirelab(
+            "--offload", "--stats", "--pcap", str(given), program=[str(_peer("tcp_give.py")), "5001", str(TEN_MB), "12"]
+        )
         giver.ready().wait_for("listening", stream="stdout")
         tcpdump = Running(ns.command("tcpdump", "-i", "wl0", "-n", "-U", "-Z", "root", "-w", str(on_the_tap)))
         tcpdump.wait_for("listening on wl0")
@@ -161,8 +163,10 @@ def test_with_offloads_tcp_udp_and_icmp_stay_byte_exact(tmp_path: Path) -> None:
         assert ns.python("udp_ask.py", WIRELAB_IP, "7", "offloaded").stdout.strip() == "reply offloaded"
         assert "2 received, 0% packet loss" in ns.run("ping", "-c", "2", "-i", "0.2", "-s", "1400", WIRELAB_IP).stdout
         assert echo.stop() == 0
-    assert len(_tshark(capture).splitlines()) > 100
-    assert _tshark(capture, "-Y", _BAD) == ""
+    for made in (capture, given):  # what wirelab received, and what it sent: large segments, checksums complete
+        assert len(_tshark(made).splitlines()) > 100
+        assert _tshark(made, "-Y", "frame.len > 10000"), made.name
+        assert _tshark(made, "-Y", _BAD) == "", made.name
     # tcpdump on the TAP sees the large frames themselves, checksums partial as from any TSO NIC: they
     # decode, nothing malformed (checksums not judged here).
     large = _tshark(on_the_tap, "-Y", "frame.len > 10000")
