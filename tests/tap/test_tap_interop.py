@@ -174,6 +174,41 @@ def test_with_offloads_tcp_udp_and_icmp_stay_byte_exact(tmp_path: Path) -> None:
     assert _tshark(on_the_tap, "-o", "tcp.check_checksum:FALSE", "-Y", "_ws.malformed") == ""
 
 
+_OPEN_WITH_AND_WITHOUT_OFFLOADS = """
+import errno
+from wirelab.tap import device
+
+with device.TapDevice.open("wl0", offload=None) as tap:
+    print("granted", tap.offload)
+real_ioctl = device.fcntl.ioctl
+
+def refusing(fd, request, *args):
+    if request == device.TUNSETOFFLOAD:
+        raise OSError(errno.EINVAL, "refused")
+    return real_ioctl(fd, request, *args)
+
+device.fcntl.ioctl = refusing  # a kernel that will not set the offloads
+with device.TapDevice.open("wl1", offload=None) as tap:
+    print("refused", tap.offload)
+try:
+    device.TapDevice.open("wl2", offload=True)
+except device.OffloadRefusedError as error:
+    print(error)
+"""
+
+
+def test_offloads_are_the_default_when_the_kernel_grants_them_and_plain_frames_when_it_refuses() -> None:
+    """``TapDevice.open(offload=None)`` (``wirelab tap`` without --offload/--no-offload): offloads when the
+    kernel sets them, plain frames when TUNSETOFFLOAD fails; --offload (True) is then a clear error."""
+    with namespace() as ns:
+        result = ns.run(sys.executable, "-c", _OPEN_WITH_AND_WITHOUT_OFFLOADS)
+    assert result.stdout.splitlines() == [
+        "granted True",
+        "refused False",
+        "wl2: the kernel refused offloads: Invalid argument",
+    ], result.stderr
+
+
 def _assert_same_bytes(direction: str, wirelab: list[str], linux: list[str], expected: int = TEN_MB) -> None:
     """The sender's and the receiver's count and SHA-256 agree; the sender saw the receiver's FIN."""
     sender, receiver = (linux, wirelab) if direction == "to wirelab" else (wirelab, linux)
