@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from wirelab.addressing.ports import (
@@ -13,6 +15,7 @@ from wirelab.addressing.ports import (
     WELL_KNOWN_RANGE,
     PortLookupError,
     Transport,
+    description,
     lookup,
     port_range,
     render_ranges,
@@ -180,6 +183,14 @@ class TestRender:
         assert "熟知端口" in text
         assert "传输层协议" in text
         assert "熟知端口" in render_ranges("zh")
+
+    def test_every_service_is_described_in_chinese(self) -> None:
+        for service in SERVICES:
+            chinese = description(service, "zh")
+            assert chinese != service.description, service.name
+            assert set(re.findall(r"RFC \d+", chinese)) == set(re.findall(r"RFC \d+", service.description))
+        assert "把网址转换成ip地址" in render_services(lookup("dns"), "zh")  # the course's words
+        assert description(SERVICES[0], "en") == SERVICES[0].description
 
     def test_every_language_has_every_label(self) -> None:
         # zh also carries translated range descriptions, which English reads from the data.

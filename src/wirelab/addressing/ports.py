@@ -15,10 +15,12 @@ import difflib
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from types import MappingProxyType
 from typing import Final
 
 from wirelab.addressing.subnet import Language, text_table
+from wirelab.trace import load_catalog
 
 LOWEST_PORT: Final = 0
 HIGHEST_PORT: Final = 65535
@@ -211,11 +213,19 @@ def words(language: Language) -> Mapping[str, str]:
     return _WORDS[language]
 
 
-def render_services(services: Iterable[Service], language: Language = "en") -> str:
-    """The services as a table: port, transports, name, range, description.
+def description(service: Service, language: Language = "en") -> str:
+    """The service's description in ``language``: English is the service's own; other languages come
+    from ``addressing/catalog/<language>.toml`` (falling back to English)."""
+    return _translations(language).get(f"description.{service.name.casefold()}", service.description)
 
-    Descriptions stay in English in every language: they cite RFCs and carry no course term.
-    """
+
+@cache
+def _translations(language: str) -> Mapping[str, str]:
+    return load_catalog(__package__, language)
+
+
+def render_services(services: Iterable[Service], language: Language = "en") -> str:
+    """The services as a table: port, transports, name, range, description (in ``language``)."""
     say = words(language)
     rows = [
         [
@@ -223,7 +233,7 @@ def render_services(services: Iterable[Service], language: Language = "en") -> s
             "+".join(transport.name for transport in service.transports),
             service.name,
             say[f"range.{service.range.name}"],
-            service.description,
+            description(service, language),
         ]
         for service in services
     ]
