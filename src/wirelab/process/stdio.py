@@ -25,7 +25,21 @@ class OutputLine:
         return f"[{self.time / 1e9:10.6f}s] {self.host}[{self.pid}] {self.text}"
 
 
-class CapturedStream(io.TextIOBase):
+class ProcessStream(io.TextIOBase):
+    """What a process's standard streams share: UTF-8 text, no terminal, and no descriptor."""
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("fileno")
+
+
+class CapturedStream(ProcessStream):
     def __init__(self, name: str, clock: Callable[[], int], host: str, pid: int, sink: list[OutputLine]) -> None:
         super().__init__()
         self.name = name
@@ -38,18 +52,8 @@ class CapturedStream(io.TextIOBase):
         self._partial: list[str] = []
         self._partial_since = 0
 
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return "utf-8"
-
     def writable(self) -> bool:
         return True
-
-    def isatty(self) -> bool:
-        return False
-
-    def fileno(self) -> int:
-        raise io.UnsupportedOperation("fileno")
 
     def write(self, text: str) -> int:
         if not isinstance(text, str):
@@ -84,7 +88,7 @@ class CapturedStream(io.TextIOBase):
         return "".join(self._chunks)
 
 
-class ScriptedStdin(io.TextIOBase):
+class ScriptedStdin(ProcessStream):
     """The scripted lines; with ``echo``, each line read is also written there, as a terminal shows
     what a person types after the prompt (a file or pipe on stdin echoes nothing: the default)."""
 
@@ -94,18 +98,8 @@ class ScriptedStdin(io.TextIOBase):
         self._position = 0
         self._echo = echo
 
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return "utf-8"
-
     def readable(self) -> bool:
         return True
-
-    def isatty(self) -> bool:
-        return False
-
-    def fileno(self) -> int:
-        raise io.UnsupportedOperation("fileno")
 
     def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
         end = self._text.find("\n", self._position)

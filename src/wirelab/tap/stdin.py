@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import codecs
 import errno
-import io
 import os
 
 from wirelab.process.scheduler import Scheduler
+from wirelab.process.stdio import ProcessStream
 from wirelab.sockets.channel import Channel
 from wirelab.tap.runtime import RealTimeEngine
 
 CHUNK = 65536
 
 
-class LiveStdin(io.TextIOBase):
+class LiveStdin(ProcessStream):
     def __init__(self, engine: RealTimeEngine, scheduler: Scheduler, fd: int = 0) -> None:
         super().__init__()
         self._engine = engine
@@ -42,18 +42,8 @@ class LiveStdin(io.TextIOBase):
             while not self._eof:
                 self._readable()
 
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return "utf-8"
-
     def readable(self) -> bool:
         return True
-
-    def isatty(self) -> bool:
-        return False
-
-    def fileno(self) -> int:
-        raise io.UnsupportedOperation("fileno")
 
     def _readable(self) -> None:
         try:
