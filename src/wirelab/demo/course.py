@@ -47,9 +47,8 @@ from wirelab.sim.network import Network
 from wirelab.sim.node import SimNode
 from wirelab.sim.switch import Switch
 from wirelab.trace import TraceEvent
-from wirelab.trace.ladder import Endpoint, ladder
+from wirelab.trace.ladder import Endpoint, flag_words, ladder, segments
 from wirelab.wire.dissect import dissect, summary
-from wirelab.wire.ipv4 import Ipv4Header
 from wirelab.wire.pcap import PcapRecord
 from wirelab.wire.tcp import TcpFlags, TcpHeader
 from wirelab.wire.udp import UdpHeader
@@ -318,42 +317,28 @@ def segment_rows(records: Iterable[PcapRecord], connection: Connection, language
                  lost: frozenset[int] = frozenset()) -> list[Row]:  # fmt: skip
     """The connection's segments on the client's cable as the course writes them: the client's ISN is
     x, the server's y. ``lost``: times at which the wire lost what the client sent."""
-    isn: dict[Endpoint, int] = {}
     rows = []
-    for order, record in enumerate(sorted(records, key=lambda record: record.timestamp_ns)):
-        decoded = dissect(record.frame)
-        ip, tcp = decoded.network, decoded.transport
-        if not isinstance(ip, Ipv4Header) or not isinstance(tcp, TcpHeader):
-            continue
-        source, destination = (ip.src, tcp.src_port), (ip.dst, tcp.dst_port)
-        if {source, destination} != {connection.client, connection.server}:
-            continue
-        if tcp.flags & TcpFlags.SYN:
-            isn.setdefault(source, tcp.seq)
-        from_client = source == connection.client
-        letters = ("x", "y") if from_client else ("y", "x")
-        flags = "+".join(name for flag, name in _FLAG_NAMES if tcp.flags & flag)
-        ack = f" ack={_relative(tcp.ack, isn.get(destination), letters[1])}" if tcp.flags & TcpFlags.ACK else ""
-        data = f" len={len(decoded.payload)} {bytes(decoded.payload)!r}" if decoded.payload else ""
+    ordered = sorted(records, key=lambda record: record.timestamp_ns)
+    for order, segment in enumerate(segments(ordered, connection.client, connection.server)):
+        tcp, when = segment.tcp, segment.record.timestamp_ns
+        letters = ("x", "y") if segment.from_left else ("y", "x")
+        ack = f" ack={_relative(tcp.ack, segment.receiver_isn, letters[1])}" if tcp.flags & TcpFlags.ACK else ""
+        data = f" len={len(segment.payload)} {segment.payload!r}" if segment.payload else ""
         text = say(
             language,
             "segment",
-            sender="client" if from_client else "server",
-            receiver="server" if from_client else "client",
-            flags=flags,
-            seq=_relative(tcp.seq, isn.get(source), letters[0]),
+            sender="client" if segment.from_left else "server",
+            receiver="server" if segment.from_left else "client",
+            flags=flag_words(tcp.flags, "+"),
+            seq=_relative(tcp.seq, segment.sender_isn, letters[0]),
             ack=ack,
             data=data,
         )
-        if from_client and record.timestamp_ns in lost:
+        if segment.from_left and when in lost:
             text += say(language, "segment-lost")
-        when = record.timestamp_ns
-        rows.append((when, 2 if from_client else 0, order, f"  {clock(when)}  {'':<6} {text}"))
+        rows.append((when, 2 if segment.from_left else 0, order, f"  {clock(when)}  {'':<6} {text}"))
     return rows
 
-
-_FLAG_NAMES: Final = ((TcpFlags.SYN, "SYN"), (TcpFlags.FIN, "FIN"), (TcpFlags.RST, "RST"), (TcpFlags.PSH, "PSH"),
-                      (TcpFlags.ACK, "ACK"))  # fmt: skip
 
 
 def _ladder(lab: CourseLab, connection: Connection, start: int, end: int) -> list[str]:

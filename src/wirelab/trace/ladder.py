@@ -15,8 +15,9 @@ Sequence numbers are shown relative to each side's ISN when ``relative`` (as Wir
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from ipaddress import IPv4Address
+from typing import NamedTuple
 
 from wirelab.trace import TraceEvent
 from wirelab.wire.dissect import dissect, tcp_flags_text
@@ -34,9 +35,37 @@ _NAMES = (
 )
 
 
-def _flag_words(flags: int) -> str:
+def flag_words(flags: int, separator: str = ",") -> str:
+    """The flags as words in the course's order: ``SYN,ACK`` (or joined by ``separator``)."""
     words = [name for flag, name in _NAMES if flags & flag]
-    return ",".join(words) or tcp_flags_text(flags)
+    return separator.join(words) or tcp_flags_text(flags)
+
+
+class Segment(NamedTuple):
+    """One captured segment of a connection, with each side's ISN as far as the capture has shown it."""
+
+    record: PcapRecord
+    from_left: bool
+    tcp: TcpHeader
+    payload: bytes
+    sender_isn: int | None  # None until the sender's SYN has been seen
+    receiver_isn: int | None
+
+
+def segments(records: Iterable[PcapRecord], left: Endpoint, right: Endpoint) -> Iterator[Segment]:
+    """The segments between ``left`` and ``right`` among ``records``, in the order given."""
+    isn: dict[Endpoint, int] = {}
+    for record in records:
+        decoded = dissect(record.frame)
+        ip, tcp = decoded.network, decoded.transport
+        if not isinstance(ip, Ipv4Header) or not isinstance(tcp, TcpHeader):
+            continue
+        source, destination = (ip.src, tcp.src_port), (ip.dst, tcp.dst_port)
+        if {source, destination} != {left, right}:
+            continue
+        if tcp.flags & TcpFlags.SYN:
+            isn.setdefault(source, tcp.seq)
+        yield Segment(record, source == left, tcp, bytes(decoded.payload), isn.get(source), isn.get(destination))
 
 
 def ladder(
@@ -61,28 +90,19 @@ def ladder(
     # (time, rank, order, text). At one instant: a frame arriving at the left end (rank 0) comes
     # before the decision it causes (1), and a decision before the frame it makes the left end send (2).
     rows: list[tuple[int, int, int, str]] = []
-    isn: dict[Endpoint, int] = {}
     left_label, right_label = f"{left[0]}:{left[1]}", f"{right[0]}:{right[1]}"
-    for order, record in enumerate(records):
-        decoded = dissect(record.frame)
-        ip, tcp = decoded.network, decoded.transport
-        if not isinstance(ip, Ipv4Header) or not isinstance(tcp, TcpHeader):
-            continue
-        source, destination = (ip.src, tcp.src_port), (ip.dst, tcp.dst_port)
-        if {source, destination} != {left, right}:
-            continue
-        if tcp.flags & TcpFlags.SYN:
-            isn.setdefault(source, tcp.seq)
-        seq = (tcp.seq - isn.get(source, 0)) & 0xFFFFFFFF if relative else tcp.seq
-        label = f"{_flag_words(tcp.flags)} seq={seq}"
+    for order, segment in enumerate(segments(records, left, right)):
+        tcp, when = segment.tcp, segment.record.timestamp_ns
+        seq = (tcp.seq - (segment.sender_isn or 0)) & 0xFFFFFFFF if relative else tcp.seq
+        label = f"{flag_words(tcp.flags)} seq={seq}"
         if tcp.flags & TcpFlags.ACK:
-            ack = (tcp.ack - isn.get(destination, 0)) & 0xFFFFFFFF if relative else tcp.ack
+            ack = (tcp.ack - (segment.receiver_isn or 0)) & 0xFFFFFFFF if relative else tcp.ack
             label += f" ack={ack}"
-        if decoded.payload:
-            label += f" len={len(decoded.payload)}"
-        lost_here = source == left and record.timestamp_ns in lost_times
-        arrow = _arrow(label, width, rightwards=source == left, lost=lost_here)
-        rows.append((record.timestamp_ns, 2 if source == left else 0, order, f"{'':13s}{arrow}"))
+        if segment.payload:
+            label += f" len={len(segment.payload)}"
+        lost_here = segment.from_left and when in lost_times
+        arrow = _arrow(label, width, rightwards=segment.from_left, lost=lost_here)
+        rows.append((when, 2 if segment.from_left else 0, order, f"{'':13s}{arrow}"))
     for order, event in enumerate(events):
         if event.kind != "tcp.state":
             continue
